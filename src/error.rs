@@ -1,0 +1,255 @@
+//! The crate's error type.
+
+use crate::protocol::InvalidInput;
+use std::fmt;
+use std::time::Duration;
+
+/// A shorthand for `Result<T, trueconf_bot::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong talking to a TrueConf server.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The server answered the request with an `errorCode`.
+    #[error("{method} failed: {code}")]
+    Api {
+        /// The method that failed.
+        method: String,
+        /// The error code, named when it is a known one.
+        code: ApiErrorCode,
+    },
+    /// A limit ran out before the operation finished.
+    #[error("{kind} timed out after {after:?}")]
+    Timeout {
+        /// Which limit fired.
+        kind: TimeoutKind,
+        /// The limit's length.
+        after: Duration,
+    },
+    /// The client was closed (or dropped) before or while waiting.
+    #[error("the client is closed")]
+    Closed,
+    /// The connection broke while the request was in flight: the server may
+    /// or may not have applied it.
+    #[error("connection lost while {method} was in flight; its outcome is unknown")]
+    ConnectionLost {
+        /// The method whose outcome is unknown.
+        method: String,
+    },
+    /// The connection could not be established or was lost.
+    #[error("connection failed: {0}")]
+    Connect(String),
+    /// A TLS failure (untrusted certificate, bad CA file, handshake error).
+    #[error("TLS error: {0}")]
+    Tls(String),
+    /// A socket or file I/O error.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    /// An HTTP request got an unexpected status.
+    #[error("HTTP {status} from {url}: {body}")]
+    Http {
+        /// The HTTP status code.
+        status: u16,
+        /// The URL requested (without query secrets).
+        url: String,
+        /// The start of the response body.
+        body: String,
+    },
+    /// The OAuth token endpoint refused the credentials or the request.
+    #[error("authentication refused: {error}: {description}")]
+    OAuth {
+        /// The OAuth error, e.g. `invalid_grant`.
+        error: String,
+        /// The server's human-readable description.
+        description: String,
+    },
+    /// The server sent something that could not be decoded.
+    #[error("could not decode {what}: {reason}; received: {raw}")]
+    Decode {
+        /// What was being decoded.
+        what: String,
+        /// Why it failed.
+        reason: String,
+        /// The raw JSON received (truncated for display).
+        raw: String,
+    },
+    /// The request was rejected locally before sending.
+    #[error(transparent)]
+    Invalid(#[from] InvalidInput),
+    /// A file operation failed (not available, size mismatch, limits).
+    #[error("file error: {0}")]
+    File(String),
+    /// A configuration value is unusable (bad URL, unreadable CA file...).
+    #[error("configuration error: {0}")]
+    Config(String),
+}
+
+impl Error {
+    /// The API error code, when the server answered with one.
+    pub fn api_code(&self) -> Option<ApiErrorCode> {
+        match self {
+            Error::Api { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// Builds a decode error keeping (a bounded prefix of) the raw JSON.
+    pub fn decode(what: impl Into<String>, reason: impl fmt::Display, raw: &str) -> Error {
+        const KEEP: usize = 2048;
+        let raw = if raw.len() > KEEP {
+            let mut end = KEEP;
+            while !raw.is_char_boundary(end) {
+                end -= 1;
+            }
+            format!("{}... ({} bytes)", &raw[..end], raw.len())
+        } else {
+            raw.to_string()
+        };
+        Error::Decode {
+            what: what.into(),
+            reason: reason.to_string(),
+            raw,
+        }
+    }
+}
+
+/// Which limit fired in an [`Error::Timeout`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeoutKind {
+    /// Establishing TCP, TLS and the WebSocket handshake.
+    Connect,
+    /// The `auth` request (and the OAuth token request).
+    Auth,
+    /// Waiting for a response to a request.
+    Request,
+    /// Waiting for a file to finish uploading on the server.
+    FileReady,
+    /// An HTTP transfer (upload or download).
+    Http,
+}
+
+impl fmt::Display for TimeoutKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TimeoutKind::Connect => "connecting",
+            TimeoutKind::Auth => "authentication",
+            TimeoutKind::Request => "the request",
+            TimeoutKind::FileReady => "waiting for the file upload",
+            TimeoutKind::Http => "the HTTP transfer",
+        })
+    }
+}
+
+macro_rules! api_error_codes {
+    ($($name:ident = $code:literal, $text:literal;)*) => {
+        /// An `errorCode` from the server, named when known.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum ApiErrorCode {
+            $(
+                #[doc = concat!($code, ": ", $text, ".")]
+                $name,
+            )*
+            /// A code this library does not know.
+            Unknown(u32),
+        }
+
+        impl ApiErrorCode {
+            /// The code for a number.
+            pub fn from_code(code: u32) -> Self {
+                match code {
+                    $($code => ApiErrorCode::$name,)*
+                    other => ApiErrorCode::Unknown(other),
+                }
+            }
+            /// The number on the wire.
+            pub fn code(self) -> u32 {
+                match self {
+                    $(ApiErrorCode::$name => $code,)*
+                    ApiErrorCode::Unknown(c) => c,
+                }
+            }
+            /// What the code means, in words.
+            pub fn description(self) -> &'static str {
+                match self {
+                    $(ApiErrorCode::$name => $text,)*
+                    ApiErrorCode::Unknown(_) => "unknown error code",
+                }
+            }
+        }
+    };
+}
+
+api_error_codes! {
+    InvalidRequestId = 2, "request id repeated or lower than a previous one";
+    ConnectionError = 100, "connection error";
+    ConnectionTimeout = 101, "connection timeout";
+    TlsError = 102, "TLS/SSL error";
+    UnsupportedProtocol = 103, "unsupported protocol";
+    RouteNotFound = 104, "route not found";
+    NotAuthorized = 200, "not authorized";
+    InvalidCredentials = 201, "invalid credentials";
+    UserDisabled = 202, "user disabled";
+    CredentialsExpired = 203, "credentials expired";
+    InvalidAuthType = 204, "unsupported authorization type";
+    InternalError = 300, "internal server error";
+    OperationTimeout = 301, "operation timeout";
+    AccessDenied = 302, "access denied";
+    NotEnoughRights = 303, "not enough rights";
+    ChatNotFound = 304, "chat not found";
+    NotChatParticipant = 305, "user is not a chat participant";
+    MessageNotFound = 306, "message not found";
+    UnknownMessage = 307, "unknown message";
+    FileNotFound = 308, "file not found";
+    UserAlreadyInChat = 309, "user already in chat";
+    NoUploadTask = 310, "no upload task id provided";
+    UploadTaskNotFound = 311, "upload task not found";
+    UploadSizeMismatch = 312, "uploaded size differs from the task's file size";
+    UnknownFileError = 399, "unknown file error";
+    FileTooLarge = 400, "file is too large";
+    FileExtensionBlocked = 401, "file extension is not allowed";
+    FileEmpty = 402, "file is empty";
+    FileUploadFailed = 403, "file upload failed";
+    FileNotReady = 404, "file is not ready";
+    FileUnavailable = 405, "file is no longer available";
+    PreviewInvalid = 406, "preview is invalid";
+    StorageFull = 407, "file storage is full";
+    UploadLimitExceeded = 408, "upload limit exceeded";
+}
+
+impl fmt::Display for ApiErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "error {} ({})", self.code(), self.description())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_read_well() {
+        for c in [2, 100, 104, 200, 203, 204, 300, 312, 399, 400, 408] {
+            let code = ApiErrorCode::from_code(c);
+            assert!(!matches!(code, ApiErrorCode::Unknown(_)), "{c}");
+            assert_eq!(code.code(), c);
+        }
+        assert_eq!(ApiErrorCode::from_code(777), ApiErrorCode::Unknown(777));
+        let e = Error::Api {
+            method: "getChatByID".into(),
+            code: ApiErrorCode::ChatNotFound,
+        };
+        assert_eq!(e.to_string(), "getChatByID failed: error 304 (chat not found)");
+    }
+
+    #[test]
+    fn decode_errors_keep_bounded_raw_json() {
+        let raw = "x".repeat(5000);
+        let Error::Decode { raw: kept, .. } = Error::decode("frame", "bad", &raw) else {
+            unreachable!()
+        };
+        assert!(kept.len() < 2100 && kept.ends_with("(5000 bytes)"));
+    }
+}

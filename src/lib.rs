@@ -1,0 +1,8 @@
+//! A synchronous client for the TrueConf Server Chatbot API.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod protocol;
+
+pub use error::{ApiErrorCode, Error, Result, TimeoutKind};

@@ -1,0 +1,119 @@
+//! Serde helpers for what real servers send beyond the spec: numbers as
+//! strings, `null` where a value is documented, and so on.
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+use std::fmt;
+
+struct U64Any;
+
+impl Visitor<'_> for U64Any {
+    type Value = u64;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an unsigned integer or a string holding one")
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<u64, E> {
+        Ok(v)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<u64, E> {
+        u64::try_from(v).map_err(|_| E::custom(format!("negative number {v}")))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<u64, E> {
+        if v >= 0.0 && v.fract() == 0.0 && v < 1.9e19 {
+            Ok(v as u64)
+        } else {
+            Err(E::custom(format!("not an unsigned integer: {v}")))
+        }
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<u64, E> {
+        v.trim()
+            .parse()
+            .map_err(|_| E::custom(format!("not an unsigned integer: {v:?}")))
+    }
+}
+
+/// A `u64` sent as a number or as a string.
+pub fn u64_any<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    d.deserialize_any(U64Any)
+}
+
+/// A `u32` sent as a number or as a string.
+pub fn u32_any<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let v = d.deserialize_any(U64Any)?;
+    u32::try_from(v).map_err(|_| de::Error::custom(format!("{v} does not fit in u32")))
+}
+
+/// An optional `u64` sent as a number, a string, or `null`.
+pub fn opt_u64_any<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    #[derive(Deserialize)]
+    struct Wrap(#[serde(deserialize_with = "u64_any")] u64);
+    Ok(Option::<Wrap>::deserialize(d)?.map(|w| w.0))
+}
+
+/// A value where `null` means the type's default.
+pub fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// A boolean sent as `true`/`false`, `"true"`/`"false"`, or `1`/`0`.
+pub fn bool_any<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    struct B;
+    impl Visitor<'_> for B {
+        type Value = bool;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a boolean, \"true\"/\"false\" or 0/1")
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<bool, E> {
+            Ok(v)
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<bool, E> {
+            Ok(v != 0)
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<bool, E> {
+            Ok(v != 0)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<bool, E> {
+            match v.trim() {
+                "true" | "1" => Ok(true),
+                "false" | "0" | "" => Ok(false),
+                other => Err(E::custom(format!("not a boolean: {other:?}"))),
+            }
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
+            Ok(false)
+        }
+    }
+    d.deserialize_any(B)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize)]
+    struct T {
+        #[serde(deserialize_with = "u64_any")]
+        a: u64,
+        #[serde(default, deserialize_with = "opt_u64_any")]
+        b: Option<u64>,
+        #[serde(default, deserialize_with = "bool_any")]
+        c: bool,
+        #[serde(default, deserialize_with = "null_default")]
+        d: Vec<u8>,
+    }
+
+    #[test]
+    fn accepts_field_variants() {
+        let t: T = serde_json::from_str(r#"{"a":"1735370776","b":null,"c":"true","d":null}"#)
+            .unwrap();
+        assert_eq!((t.a, t.b, t.c, t.d.len()), (1735370776, None, true, 0));
+        let t: T = serde_json::from_str(r#"{"a":5,"b":"6","c":1}"#).unwrap();
+        assert_eq!((t.a, t.b, t.c), (5, Some(6), true));
+        assert!(serde_json::from_str::<T>(r#"{"a":"x"}"#).is_err());
+        assert!(serde_json::from_str::<T>(r#"{"a":-1}"#).is_err());
+    }
+}

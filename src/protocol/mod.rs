@@ -1,0 +1,46 @@
+//! Wire types of the Chatbot API: frames, enums, envelopes, chats, and each
+//! method's request and response payloads. Serde only, no I/O.
+//!
+//! Every type here tolerates what real servers send: unknown fields are
+//! ignored, unknown enum values are kept, `null` is accepted where a value is
+//! documented, and numbers may arrive as strings.
+
+pub mod frame;
+pub mod lenient;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// A request input that the server would reject or mishandle, caught before
+/// anything is sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {field}: {reason}")]
+pub struct InvalidInput {
+    /// The offending field, e.g. `content.text`.
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl InvalidInput {
+    /// Builds an [`InvalidInput`].
+    pub fn new(field: &'static str, reason: impl Into<String>) -> Self {
+        InvalidInput {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// One client command of the Chatbot API: its wire name, its payload (the
+/// implementing type) and the payload of its successful response.
+pub trait Method: Serialize {
+    /// The `method` field on the wire, e.g. `"sendMessage"`.
+    const NAME: &'static str;
+    /// The payload of a successful response.
+    type Response: DeserializeOwned;
+    /// Rejects locally what the server would reject or mishandle.
+    fn validate(&self) -> Result<(), InvalidInput> {
+        Ok(())
+    }
+}
