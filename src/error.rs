@@ -193,7 +193,7 @@ api_error_codes! {
     InvalidCredentials = 201, "invalid credentials";
     UserDisabled = 202, "user disabled";
     CredentialsExpired = 203, "credentials expired";
-    InvalidAuthType = 204, "unsupported authorization type";
+    UnsupportedCredentials = 204, "unsupported credentials";
     InternalError = 300, "internal server error";
     OperationTimeout = 301, "operation timeout";
     AccessDenied = 302, "access denied";
@@ -204,19 +204,19 @@ api_error_codes! {
     UnknownMessage = 307, "unknown message";
     FileNotFound = 308, "file not found";
     UserAlreadyInChat = 309, "user already in chat";
-    NoUploadTask = 310, "no upload task id provided";
-    UploadTaskNotFound = 311, "upload task not found";
-    UploadSizeMismatch = 312, "uploaded size differs from the task's file size";
-    UnknownFileError = 399, "unknown file error";
-    FileTooLarge = 400, "file is too large";
-    FileExtensionBlocked = 401, "file extension is not allowed";
-    FileEmpty = 402, "file is empty";
-    FileUploadFailed = 403, "file upload failed";
-    FileNotReady = 404, "file is not ready";
-    FileUnavailable = 405, "file is no longer available";
-    PreviewInvalid = 406, "preview is invalid";
-    StorageFull = 407, "file storage is full";
-    UploadLimitExceeded = 408, "upload limit exceeded";
+    FileUploadFailed = 310, "file upload failed";
+    FileNotReady = 311, "file not ready";
+    RoleNotFound = 312, "role not found";
+    WrongPayloadFormat = 399, "wrong payload format";
+    UnknownFileError = 400, "unknown file error";
+    NotEnoughSpace = 401, "not enough space";
+    BadFileName = 402, "bad file name";
+    FileUploadForbidden = 403, "file upload forbidden";
+    UploadFileNotFound = 404, "file not found";
+    UploadFileNotReady = 405, "file not ready";
+    MaxFileSizeExceeded = 406, "maximum file size exceeded";
+    UploadTaskNotFound = 407, "upload task not found";
+    InvalidFile = 408, "invalid file";
 }
 
 impl fmt::Display for ApiErrorCode {
@@ -241,7 +241,10 @@ mod tests {
             method: "getChatByID".into(),
             code: ApiErrorCode::ChatNotFound,
         };
-        assert_eq!(e.to_string(), "getChatByID failed: error 304 (chat not found)");
+        assert_eq!(
+            e.to_string(),
+            "getChatByID failed: error 304 (chat not found)"
+        );
     }
 
     #[test]

@@ -4,5 +4,6 @@
 
 pub mod error;
 pub mod protocol;
+pub(crate) mod transport;
 
 pub use error::{ApiErrorCode, Error, Result, TimeoutKind};

@@ -51,7 +51,10 @@ pub enum FrameError {
 
 #[derive(Deserialize)]
 struct RawFrame {
-    #[serde(rename = "type", deserialize_with = "crate::protocol::lenient::u64_any")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "crate::protocol::lenient::u64_any"
+    )]
     kind: u64,
     #[serde(deserialize_with = "crate::protocol::lenient::u64_any")]
     id: u64,
@@ -66,7 +69,9 @@ impl Frame {
     pub fn parse(text: &str) -> Result<Frame, FrameError> {
         // Serde would also accept a JSON array for a struct; a frame is an object.
         if !text.trim_start().starts_with('{') {
-            return Err(FrameError::Malformed("a frame must be a JSON object".into()));
+            return Err(FrameError::Malformed(
+                "a frame must be a JSON object".into(),
+            ));
         }
         let raw: RawFrame =
             serde_json::from_str(text).map_err(|e| FrameError::Malformed(e.to_string()))?;
@@ -124,7 +129,10 @@ pub fn ack_text(id: u64) -> String {
 pub fn error_code(payload: Option<&RawValue>) -> Option<u32> {
     #[derive(Deserialize)]
     struct ErrorPayload {
-        #[serde(rename = "errorCode", deserialize_with = "crate::protocol::lenient::u32_any")]
+        #[serde(
+            rename = "errorCode",
+            deserialize_with = "crate::protocol::lenient::u32_any"
+        )]
         error_code: u32,
     }
     let p = payload?;
@@ -143,8 +151,8 @@ mod tests {
 
     #[test]
     fn parses_request_and_response() {
-        let f = Frame::parse(r#"{"type":1,"id":3,"method":"sendMessage","payload":{"a":1}}"#)
-            .unwrap();
+        let f =
+            Frame::parse(r#"{"type":1,"id":3,"method":"sendMessage","payload":{"a":1}}"#).unwrap();
         match f {
             Frame::Request {
                 id,
@@ -157,12 +165,21 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let f = Frame::parse(r#"{"type":2,"id":"7"}"#).unwrap();
-        assert!(matches!(f, Frame::Response { id: 7, payload: None }));
+        assert!(matches!(
+            f,
+            Frame::Response {
+                id: 7,
+                payload: None
+            }
+        ));
     }
 
     #[test]
     fn rejects_wrong_shapes() {
-        assert!(matches!(Frame::parse("[1,2]"), Err(FrameError::Malformed(_))));
+        assert!(matches!(
+            Frame::parse("[1,2]"),
+            Err(FrameError::Malformed(_))
+        ));
         assert_eq!(
             Frame::parse(r#"{"type":1,"id":1}"#).unwrap_err(),
             FrameError::MissingMethod

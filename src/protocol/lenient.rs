@@ -108,8 +108,8 @@ mod tests {
 
     #[test]
     fn accepts_field_variants() {
-        let t: T = serde_json::from_str(r#"{"a":"1735370776","b":null,"c":"true","d":null}"#)
-            .unwrap();
+        let t: T =
+            serde_json::from_str(r#"{"a":"1735370776","b":null,"c":"true","d":null}"#).unwrap();
         assert_eq!((t.a, t.b, t.c, t.d.len()), (1735370776, None, true, 0));
         let t: T = serde_json::from_str(r#"{"a":5,"b":"6","c":1}"#).unwrap();
         assert_eq!((t.a, t.b, t.c), (5, Some(6), true));

@@ -1,0 +1,140 @@
+//! Opening a client WebSocket: TCP, TLS, and the upgrade, all blocking with
+//! deadlines; the socket is switched to non-blocking afterwards.
+
+use super::endpoint::Endpoint;
+use super::stream::Stream;
+use super::tls::{classify_io, describe};
+use crate::error::{Error, Result, TimeoutKind};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tungstenite::client::IntoClientRequest;
+use tungstenite::handshake::HandshakeError;
+use tungstenite::protocol::WebSocketConfig;
+use tungstenite::WebSocket;
+
+/// The WebSocket subprotocol of the Chatbot API.
+pub const SUBPROTOCOL: &str = "json.v1";
+
+/// The WebSocket settings both sides use.
+pub fn ws_config(max_message_size: usize) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .max_message_size(Some(max_message_size))
+        .max_frame_size(Some(max_message_size))
+}
+
+/// Opens a TCP connection to the first address that answers in time.
+pub fn tcp_connect(endpoint: &Endpoint, timeout: Duration) -> Result<TcpStream> {
+    let deadline = Instant::now() + timeout;
+    let addrs = (endpoint.host.as_str(), endpoint.port)
+        .to_socket_addrs()
+        .map_err(|e| Error::Connect(format!("cannot resolve {}: {e}", endpoint.host)))?;
+    let mut last = None;
+    for addr in addrs {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        match TcpStream::connect_timeout(&addr, left) {
+            Ok(s) => {
+                s.set_nodelay(true)?;
+                return Ok(s);
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    match last {
+        Some(e) if e.kind() == std::io::ErrorKind::TimedOut => Err(Error::Timeout {
+            kind: TimeoutKind::Connect,
+            after: timeout,
+        }),
+        Some(e) => Err(Error::Connect(format!("{}: {e}", endpoint.authority()))),
+        None => Err(Error::Timeout {
+            kind: TimeoutKind::Connect,
+            after: timeout,
+        }),
+    }
+}
+
+/// Wraps a connected socket in client TLS and completes the handshake.
+pub fn tls_client(
+    endpoint: &Endpoint,
+    tcp: TcpStream,
+    config: Arc<rustls::ClientConfig>,
+) -> Result<Stream> {
+    let name = rustls::pki_types::ServerName::try_from(endpoint.host.clone())
+        .map_err(|e| Error::Config(format!("server name {:?}: {e}", endpoint.host)))?;
+    let conn = rustls::ClientConnection::new(config, name).map_err(|e| Error::Tls(describe(&e)))?;
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    while tls.conn.is_handshaking() {
+        tls.conn
+            .complete_io(&mut tls.sock)
+            .map_err(|e| handshake_io(e, "TLS handshake"))?;
+    }
+    Ok(Stream::TlsClient(Box::new(tls)))
+}
+
+fn handshake_io(e: std::io::Error, during: &str) -> Error {
+    use std::io::ErrorKind::{TimedOut, WouldBlock};
+    if matches!(e.kind(), TimedOut | WouldBlock) {
+        return Error::Connect(format!("{during} timed out"));
+    }
+    match classify_io(e) {
+        Error::Io(e) => Error::Connect(format!("{during}: {e}")),
+        other => other,
+    }
+}
+
+/// Opens the WebSocket at `path`: TCP, TLS when the endpoint is secure, the
+/// upgrade with subprotocol `json.v1`. Returns a non-blocking socket.
+pub fn open_websocket(
+    endpoint: &Endpoint,
+    path: &str,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    timeout: Duration,
+    max_message_size: usize,
+) -> Result<WebSocket<Stream>> {
+    let started = Instant::now();
+    let tcp = tcp_connect(endpoint, timeout)?;
+    let left = timeout
+        .saturating_sub(started.elapsed())
+        .max(Duration::from_millis(1));
+    tcp.set_read_timeout(Some(left))?;
+    tcp.set_write_timeout(Some(left))?;
+    let stream = match (endpoint.secure, tls) {
+        (true, Some(config)) => tls_client(endpoint, tcp, config)?,
+        (true, None) => return Err(Error::Config("TLS settings missing".into())),
+        (false, _) => Stream::Plain(tcp),
+    };
+    let url = endpoint.ws_url(path);
+    let mut request = url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| Error::Config(format!("WebSocket URL {url}: {e}")))?;
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        tungstenite::http::HeaderValue::from_static(SUBPROTOCOL),
+    );
+    let (ws, _response) =
+        tungstenite::client::client_with_config(request, stream, Some(ws_config(max_message_size)))
+            .map_err(|e| match e {
+                HandshakeError::Failure(tungstenite::Error::Io(io)) => {
+                    handshake_io(io, "WebSocket upgrade")
+                }
+                HandshakeError::Failure(tungstenite::Error::Http(resp)) => Error::Connect(format!(
+                    "WebSocket upgrade refused with HTTP {} at {url}",
+                    resp.status()
+                )),
+                HandshakeError::Failure(other) => {
+                    Error::Connect(format!("WebSocket upgrade: {other}"))
+                }
+                HandshakeError::Interrupted(_) => {
+                    Error::Connect("WebSocket upgrade timed out".into())
+                }
+            })?;
+    let tcp = ws.get_ref().tcp();
+    tcp.set_read_timeout(None)?;
+    tcp.set_write_timeout(None)?;
+    tcp.set_nonblocking(true)?;
+    Ok(ws)
+}

@@ -1,0 +1,145 @@
+//! The server address: one base URL gives the HTTP endpoints and the
+//! WebSocket endpoint.
+
+use crate::error::{Error, Result};
+use std::fmt;
+
+/// The default WebSocket path of the Chatbot API.
+pub const DEFAULT_WS_PATH: &str = "/websocket/chat_bot/";
+
+/// A parsed server base URL such as `https://video.example.com` or
+/// `http://127.0.0.1:4309`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// `true` for https/wss (TLS).
+    pub secure: bool,
+    /// Host name or IP address (IPv6 without brackets).
+    pub host: String,
+    /// TCP port: explicit, else 443 for https and 4309 for http.
+    pub port: u16,
+}
+
+impl Endpoint {
+    /// Parses `http[s]://host[:port][/...]`; `ws`/`wss` are accepted as
+    /// synonyms. Any path is ignored: the API paths are fixed.
+    pub fn parse(url: &str) -> Result<Endpoint> {
+        let bad = |why: &str| Error::Config(format!("server URL {url:?}: {why}"));
+        let (scheme, rest) = url
+            .trim()
+            .split_once("://")
+            .ok_or_else(|| bad("expected http://host or https://host"))?;
+        let secure = match scheme.to_ascii_lowercase().as_str() {
+            "https" | "wss" => true,
+            "http" | "ws" => false,
+            _ => return Err(bad("the scheme must be http or https")),
+        };
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        if authority.contains('@') {
+            return Err(bad("credentials in the URL are not supported"));
+        }
+        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+            let (h, after) = v6.split_once(']').ok_or_else(|| bad("unclosed '['"))?;
+            (h.to_string(), after.strip_prefix(':'))
+        } else {
+            match authority.rsplit_once(':') {
+                Some((h, p)) => (h.to_string(), Some(p)),
+                None => (authority.to_string(), None),
+            }
+        };
+        if host.is_empty() {
+            return Err(bad("no host"));
+        }
+        let port = match port {
+            Some(p) => p.parse().map_err(|_| bad("the port is not a number"))?,
+            None if secure => 443,
+            None => 4309,
+        };
+        Ok(Endpoint { secure, host, port })
+    }
+
+    /// `host:port` with IPv6 hosts bracketed.
+    pub fn authority(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    /// The HTTP base, e.g. `https://video.example.com:443`.
+    pub fn http_base(&self) -> String {
+        let scheme = if self.secure { "https" } else { "http" };
+        format!("{scheme}://{}", self.authority())
+    }
+
+    /// The full URL of an HTTP path.
+    pub fn http_url(&self, path: &str) -> String {
+        format!("{}{}", self.http_base(), path)
+    }
+
+    /// The WebSocket URL for a path, e.g. `wss://host:443/websocket/chat_bot/`.
+    pub fn ws_url(&self, path: &str) -> String {
+        let scheme = if self.secure { "wss" } else { "ws" };
+        format!("{scheme}://{}{}", self.authority(), path)
+    }
+
+    /// Replaces the scheme, host and port of `url` by this endpoint's,
+    /// keeping its path and query (for download URLs that name an internal
+    /// address behind NAT).
+    pub fn rebase(&self, url: &str) -> String {
+        let path = url
+            .split_once("://")
+            .map(|(_, rest)| rest.find('/').map(|i| &rest[i..]).unwrap_or("/"))
+            .unwrap_or(url);
+        self.http_url(path)
+    }
+}
+
+impl fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.http_base())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_ports_and_forms() {
+        let e = Endpoint::parse("https://video.example.com").unwrap();
+        assert_eq!(
+            e.ws_url(DEFAULT_WS_PATH),
+            "wss://video.example.com:443/websocket/chat_bot/"
+        );
+        let e = Endpoint::parse("http://127.0.0.1").unwrap();
+        assert_eq!(e.port, 4309);
+        let e = Endpoint::parse("HTTP://10.0.0.1:8080/some/path").unwrap();
+        assert_eq!(e.http_url("/x"), "http://10.0.0.1:8080/x");
+        let e = Endpoint::parse("wss://[::1]:9443").unwrap();
+        assert_eq!((e.host.as_str(), e.port, e.secure), ("::1", 9443, true));
+        assert_eq!(e.authority(), "[::1]:9443");
+    }
+
+    #[test]
+    fn rejects_bad_urls() {
+        for bad in [
+            "video.example.com",
+            "ftp://x",
+            "http://",
+            "http://h:port",
+            "http://u:p@h",
+        ] {
+            assert!(Endpoint::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn rebases_internal_download_urls() {
+        let e = Endpoint::parse("https://video.example.com").unwrap();
+        assert_eq!(
+            e.rebase("https://10.111.15.116/bridge/api/client/v1/files?file_id=e0"),
+            "https://video.example.com:443/bridge/api/client/v1/files?file_id=e0"
+        );
+    }
+}
