@@ -5,6 +5,7 @@
 //! ignored, unknown enum values are kept, `null` is accepted where a value is
 //! documented, and numbers may arrive as strings.
 
+pub mod events;
 pub mod frame;
 pub mod lenient;
 

@@ -1,0 +1,279 @@
+//! The OAuth token request and token handling.
+
+use crate::error::{Error, Result, TimeoutKind};
+use crate::secret::Secret;
+use crate::transport::endpoint::Endpoint;
+use serde::Deserialize;
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The token endpoint path.
+pub const TOKEN_PATH: &str = "/bridge/api/client/v1/oauth/token";
+
+/// An access token for the WebSocket `auth` request.
+#[derive(Clone)]
+pub struct Token {
+    value: Secret,
+    /// The token type announced by the server ("JWE" per the spec).
+    pub token_type: String,
+    /// When the token stops working, from the JWT `exp` claim or the OAuth
+    /// `expires_in`, when known.
+    pub expires_at: Option<SystemTime>,
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Token")
+            .field("value", &self.value)
+            .field("token_type", &self.token_type)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+impl Token {
+    /// A ready token, e.g. from configuration. Its expiry is read from the
+    /// JWT `exp` claim when the token is a JWT.
+    pub fn new(value: impl Into<String>) -> Token {
+        let value = value.into();
+        let expires_at = jwt_expiry(&value);
+        Token {
+            value: Secret::new(value),
+            token_type: "JWE".into(),
+            expires_at,
+        }
+    }
+
+    /// The token text.
+    pub fn expose(&self) -> &str {
+        self.value.expose()
+    }
+
+    /// Whether the token expires within `margin` from now.
+    pub fn expires_within(&self, margin: Duration) -> bool {
+        match self.expires_at {
+            Some(at) => at <= SystemTime::now() + margin,
+            None => false,
+        }
+    }
+}
+
+/// Reads the `exp` claim (seconds since the epoch) of a JWT-shaped token.
+pub fn jwt_expiry(token: &str) -> Option<SystemTime> {
+    let mut parts = token.split('.');
+    let (_header, payload) = (parts.next()?, parts.next()?);
+    parts.next()?;
+    let trimmed = payload.trim_end_matches('=');
+    let bytes = data_encoding::BASE64URL_NOPAD
+        .decode(trimmed.as_bytes())
+        .ok()?;
+    #[derive(Deserialize)]
+    struct Claims {
+        #[serde(default, deserialize_with = "crate::protocol::lenient::opt_u64_any")]
+        exp: Option<u64>,
+    }
+    let claims: Claims = serde_json::from_slice(&bytes).ok()?;
+    Some(UNIX_EPOCH + Duration::from_secs(claims.exp?))
+}
+
+/// Login and password of the bot's account.
+#[derive(Clone)]
+pub struct Credentials {
+    /// The login (`bot`, `bot@server`, `domain\\bot`...).
+    pub username: String,
+    /// The password.
+    pub password: Secret,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .field("password", &self.password)
+            .finish()
+    }
+}
+
+/// Builds the HTTP agent that every HTTP call of a client uses.
+pub fn http_agent(tls: &crate::transport::tls::TlsOptions, timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .tls_config(tls.ureq_config())
+        .timeout_connect(Some(timeout))
+        .http_status_as_error(false)
+        .user_agent(concat!("trueconf-bot-rs/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into()
+}
+
+/// Maps a ureq error to the crate's error.
+pub fn http_error(e: ureq::Error, url: &str, timeout: Duration) -> Error {
+    match e {
+        ureq::Error::Timeout(_) => Error::Timeout {
+            kind: TimeoutKind::Http,
+            after: timeout,
+        },
+        ureq::Error::Io(io) => match crate::transport::tls::classify_io(io) {
+            Error::Io(io) => Error::Connect(format!("{url}: {io}")),
+            other => other,
+        },
+        ureq::Error::Rustls(tls) => Error::Tls(crate::transport::tls::describe(&tls)),
+        ureq::Error::Tls(msg) => Error::Tls(msg.to_string()),
+        ureq::Error::HostNotFound => Error::Connect(format!("{url}: host not found")),
+        ureq::Error::ConnectionFailed => Error::Connect(format!("{url}: connection failed")),
+        other => Error::Connect(format!("{url}: {other}")),
+    }
+}
+
+/// Requests a token with the password grant.
+pub fn request_token(
+    agent: &ureq::Agent,
+    endpoint: &Endpoint,
+    credentials: &Credentials,
+    timeout: Duration,
+) -> Result<Token> {
+    let url = endpoint.http_url(TOKEN_PATH);
+    let body = serde_json::json!({
+        "client_id": "chat_bot",
+        "grant_type": "password",
+        "username": credentials.username,
+        "password": credentials.password.expose(),
+    })
+    .to_string();
+    let mut response = agent
+        .post(&url)
+        .config()
+        .timeout_global(Some(timeout))
+        .build()
+        .header("Content-Type", "application/json")
+        .send(&body)
+        .map_err(|e| http_error(e, &url, timeout))?;
+    let status = response.status().as_u16();
+    let text = response
+        .body_mut()
+        .with_config()
+        .limit(1 << 20)
+        .read_to_string()
+        .map_err(|e| http_error(e, &url, timeout))?;
+    parse_token_response(status, &text, &url)
+}
+
+/// Interprets the token endpoint's answer.
+pub fn parse_token_response(status: u16, body: &str, url: &str) -> Result<Token> {
+    #[derive(Deserialize)]
+    struct Granted {
+        access_token: String,
+        #[serde(default)]
+        token_type: Option<String>,
+        #[serde(default, deserialize_with = "crate::protocol::lenient::opt_u64_any")]
+        expires_in: Option<u64>,
+    }
+    #[derive(Deserialize)]
+    struct Refused {
+        error: serde_json::Value,
+        #[serde(default)]
+        error_description: Option<String>,
+    }
+    match status {
+        200 | 201 => {
+            let granted: Granted = serde_json::from_str(body)
+                .map_err(|e| Error::decode("the token response", e, "(withheld: holds a token)"))?;
+            let mut token = Token::new(granted.access_token);
+            if let Some(t) = granted.token_type {
+                token.token_type = t;
+            }
+            if token.expires_at.is_none() {
+                token.expires_at = granted
+                    .expires_in
+                    .map(|s| SystemTime::now() + Duration::from_secs(s));
+            }
+            Ok(token)
+        }
+        400 | 401 | 403 => match serde_json::from_str::<Refused>(body) {
+            Ok(r) => Err(Error::OAuth {
+                error: match r.error {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                },
+                description: r.error_description.unwrap_or_default(),
+            }),
+            Err(_) => Err(http_status(status, url, body)),
+        },
+        _ => Err(http_status(status, url, body)),
+    }
+}
+
+/// An [`Error::Http`] with a bounded body excerpt.
+pub fn http_status(status: u16, url: &str, body: &str) -> Error {
+    let mut excerpt: String = body.chars().take(300).collect();
+    if excerpt.len() < body.len() {
+        excerpt.push_str("...");
+    }
+    Error::Http {
+        status,
+        url: url.split('?').next().unwrap_or(url).to_string(),
+        body: excerpt,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(payload: &str) -> String {
+        let enc = |s: &str| data_encoding::BASE64URL_NOPAD.encode(s.as_bytes());
+        format!("{}.{}.sig", enc(r#"{"alg":"none"}"#), enc(payload))
+    }
+
+    #[test]
+    fn reads_jwt_expiry() {
+        let t = Token::new(jwt(r#"{"exp":2000000000,"sub":"bot"}"#));
+        assert_eq!(
+            t.expires_at,
+            Some(UNIX_EPOCH + Duration::from_secs(2_000_000_000))
+        );
+        assert!(Token::new("opaque").expires_at.is_none());
+        assert!(Token::new(jwt(r#"{"sub":"x"}"#)).expires_at.is_none());
+        assert!(Token::new(jwt(r#"{"exp":1}"#)).expires_within(Duration::ZERO));
+    }
+
+    #[test]
+    fn parses_grant_and_refusals() {
+        let t = parse_token_response(
+            201,
+            r#"{"access_token":"abc","token_type":"JWE","expires_in":31536000}"#,
+            "u",
+        )
+        .unwrap();
+        assert_eq!(t.expose(), "abc");
+        assert!(!t.expires_within(Duration::from_secs(3600)));
+        match parse_token_response(
+            400,
+            r#"{"error":"invalid_grant","error_description":"Invalid username or password"}"#,
+            "u",
+        ) {
+            Err(Error::OAuth { error, description }) => {
+                assert_eq!(error, "invalid_grant");
+                assert_eq!(description, "Invalid username or password");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            parse_token_response(502, "bad gateway", "http://h/x?secret=1"),
+            Err(Error::Http { status: 502, ref url, .. }) if url == "http://h/x"
+        ));
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let c = Credentials {
+            username: "bot".into(),
+            password: Secret::new("pw-123"),
+        };
+        let t = Token::new("tok-456");
+        let text = format!("{c:?} {t:?}");
+        assert!(
+            !text.contains("pw-123") && !text.contains("tok-456"),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,378 @@
+//! The [`Client`] handle and its [`ClientBuilder`].
+
+use crate::auth::{Credentials, Token};
+use crate::config::{Config, ReconnectPolicy};
+use crate::connection::{ConnectionState, Inner};
+use crate::error::{Error, Result};
+use crate::event::Events;
+use crate::pending::{decode_payload, Pending};
+use crate::protocol::Method;
+use crate::secret::Secret;
+use crate::transport::endpoint::{Endpoint, DEFAULT_WS_PATH};
+use crate::transport::tls::TlsOptions;
+use serde::de::DeserializeOwned;
+use std::borrow::Cow;
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A connection to a TrueConf server's Chatbot API.
+///
+/// `Client` is a cheap handle: clone it freely and share it between threads.
+/// Every method blocks until the server answers or the request timeout runs
+/// out. The connection closes cleanly when the last handle is dropped or
+/// [`close`](Client::close) is called.
+#[derive(Clone)]
+pub struct Client {
+    handle: Arc<Handle>,
+    timeout: Duration,
+}
+
+/// Owns the connection; closes it when the last [`Client`] goes away.
+struct Handle {
+    inner: Arc<Inner>,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.inner.close();
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("server", &self.handle.inner.config.endpoint)
+            .field("user_id", &self.user_id())
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// A snapshot of the connection's health.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Health {
+    /// Connected, reconnecting or closed.
+    pub state: ConnectionState,
+    /// Connected and authenticated right now.
+    pub authorized: bool,
+    /// How many times the connection was re-established.
+    pub reconnects: u64,
+    /// Events received and not yet read by the application.
+    pub queued_events: usize,
+    /// Requests waiting for their response.
+    pub requests_in_flight: usize,
+}
+
+impl Client {
+    /// Starts configuring a client for the server at `url`: e.g.
+    /// `https://video.example.com` (port 443) or `http://127.0.0.1:4309`
+    /// (the bridge port).
+    pub fn builder(url: impl Into<String>) -> ClientBuilder {
+        ClientBuilder::new(url)
+    }
+
+    /// The TrueConf ID the server authenticated this client as.
+    pub fn user_id(&self) -> String {
+        self.handle.inner.user_id()
+    }
+
+    /// The request timeout of this handle.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// A handle on the same connection whose requests wait up to `timeout`.
+    pub fn with_timeout(&self, timeout: Duration) -> Client {
+        Client {
+            handle: self.handle.clone(),
+            timeout,
+        }
+    }
+
+    /// Sends a typed request and waits for its response.
+    pub fn request<M: Method>(&self, request: &M) -> Result<M::Response> {
+        self.request_pending(request)?.wait()
+    }
+
+    /// Sends a typed request now; wait for the response later.
+    pub fn request_pending<M: Method>(&self, request: &M) -> Result<Pending<M::Response>> {
+        request.validate()?;
+        let payload = serde_json::to_string(request)
+            .map_err(|e| Error::Config(format!("cannot encode {}: {e}", M::NAME)))?;
+        self.send_raw(Cow::Borrowed(M::NAME), &payload)
+    }
+
+    /// Sends any method with a JSON payload and waits for the response
+    /// payload: the escape hatch for methods this library does not type.
+    /// An `errorCode` answer becomes [`Error::Api`].
+    pub fn call(&self, method: &str, payload: serde_json::Value) -> Result<serde_json::Value> {
+        self.call_pending(method, payload)?.wait()
+    }
+
+    /// [`call`](Client::call), pipelined.
+    pub fn call_pending(
+        &self,
+        method: &str,
+        payload: serde_json::Value,
+    ) -> Result<Pending<serde_json::Value>> {
+        if method.is_empty() {
+            return Err(crate::protocol::InvalidInput::new("method", "must not be empty").into());
+        }
+        self.send_raw(Cow::Owned(method.to_string()), &payload.to_string())
+    }
+
+    fn send_raw<T: DeserializeOwned>(
+        &self,
+        method: Cow<'static, str>,
+        payload_json: &str,
+    ) -> Result<Pending<T>> {
+        let deadline = Instant::now() + self.timeout;
+        let call = self
+            .handle
+            .inner
+            .start_call(method, payload_json, deadline)?;
+        let _ = decode_payload::<T>;
+        Ok(Pending::new(call, self.timeout))
+    }
+
+    /// The events of this connection (new messages, chat changes, ...).
+    pub fn events(&self) -> Events {
+        Events::new(self.handle.inner.events())
+    }
+
+    /// The connection's health.
+    pub fn health(&self) -> Health {
+        let (state, reconnects, queued_events, requests_in_flight) = self.handle.inner.health();
+        Health {
+            state,
+            authorized: state == ConnectionState::Connected,
+            reconnects,
+            queued_events,
+            requests_in_flight,
+        }
+    }
+
+    /// Closes the connection (close frame 1000) and stops the I/O thread.
+    /// Calls in flight and later calls fail with [`Error::Closed`].
+    pub fn close(&self) {
+        self.handle.inner.close();
+    }
+
+    pub(crate) fn inner(&self) -> &Arc<Inner> {
+        &self.handle.inner
+    }
+}
+
+/// Configures and connects a [`Client`].
+#[derive(Clone)]
+pub struct ClientBuilder {
+    url: String,
+    ws_path: String,
+    tls: TlsOptions,
+    ca_error: Option<String>,
+    credentials: Option<Credentials>,
+    token: Option<Token>,
+    receive_unread: Option<bool>,
+    receive_system_envelopes: Option<bool>,
+    connect_timeout: Duration,
+    auth_timeout: Duration,
+    request_timeout: Duration,
+    keepalive: Option<Duration>,
+    idle_timeout: Option<Duration>,
+    max_message_size: usize,
+    reconnect: ReconnectPolicy,
+    rewrite_download_urls: bool,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("url", &self.url)
+            .field("ws_path", &self.ws_path)
+            .field("tls", &self.tls)
+            .field("credentials", &self.credentials)
+            .field("token", &self.token)
+            .field("request_timeout", &self.request_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// A builder with the defaults: 10 s timeouts, a ping every 30 s, a
+    /// reconnect when nothing arrives for 90 s, reconnecting with backoff
+    /// from 1 s to 60 s, 64 MiB maximum message size.
+    pub fn new(url: impl Into<String>) -> Self {
+        ClientBuilder {
+            url: url.into(),
+            ws_path: DEFAULT_WS_PATH.into(),
+            tls: TlsOptions::default(),
+            ca_error: None,
+            credentials: None,
+            token: None,
+            receive_unread: None,
+            receive_system_envelopes: None,
+            connect_timeout: Duration::from_secs(10),
+            auth_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(10),
+            keepalive: Some(Duration::from_secs(30)),
+            idle_timeout: Some(Duration::from_secs(90)),
+            max_message_size: 64 << 20,
+            reconnect: ReconnectPolicy::default(),
+            rewrite_download_urls: true,
+        }
+    }
+
+    /// Log in with a login and password (a token is requested over HTTP,
+    /// and requested again whenever the server says it expired).
+    pub fn credentials(mut self, login: impl Into<String>, password: impl Into<String>) -> Self {
+        self.credentials = Some(Credentials {
+            username: login.into(),
+            password: Secret::new(password),
+        });
+        self
+    }
+
+    /// Authenticate with a ready token instead of (or before) credentials.
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(Token::new(token));
+        self
+    }
+
+    /// The WebSocket path (default `/websocket/chat_bot/`).
+    pub fn ws_path(mut self, path: impl Into<String>) -> Self {
+        self.ws_path = path.into();
+        self
+    }
+
+    /// Trusts the CA certificates of a PEM text, in addition to the system
+    /// and WebPKI roots.
+    pub fn ca_cert_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
+        if let Err(e) = self.tls.add_ca_pem(pem.as_ref()) {
+            self.ca_error = Some(e.to_string());
+        }
+        self
+    }
+
+    /// Trusts the CA certificates of a PEM file.
+    pub fn ca_cert_file(self, path: impl AsRef<Path>) -> Self {
+        let path = path.as_ref();
+        match std::fs::read(path) {
+            Ok(pem) => self.ca_cert_pem(pem),
+            Err(e) => {
+                let mut this = self;
+                this.ca_error = Some(format!("cannot read {}: {e}", path.display()));
+                this
+            }
+        }
+    }
+
+    /// Accepts any server certificate without verification (self-signed
+    /// servers in closed networks). This gives up protection against
+    /// impostors: use it only when asked for explicitly.
+    pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
+        self.tls.accept_any = accept;
+        self
+    }
+
+    /// Ask the server to send messages that arrived while offline.
+    pub fn receive_unread(mut self, on: bool) -> Self {
+        self.receive_unread = Some(on);
+        self
+    }
+
+    /// Ask the server to send system envelopes (participant added, title
+    /// changed, ...) as `sendMessage` events too.
+    pub fn receive_system_envelopes(mut self, on: bool) -> Self {
+        self.receive_system_envelopes = Some(on);
+        self
+    }
+
+    /// Limit for TCP connect, TLS and the WebSocket upgrade.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Limit for the token request and the `auth` request.
+    pub fn auth_timeout(mut self, timeout: Duration) -> Self {
+        self.auth_timeout = timeout;
+        self
+    }
+
+    /// The default time each request waits for its response (10 s).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// How often to send a WebSocket ping (`None`: never).
+    pub fn keepalive(mut self, every: Option<Duration>) -> Self {
+        self.keepalive = every;
+        self
+    }
+
+    /// Reconnect when nothing at all arrives for this long (`None`: never).
+    pub fn idle_timeout(mut self, idle: Option<Duration>) -> Self {
+        self.idle_timeout = idle;
+        self
+    }
+
+    /// The largest message accepted from the server (default 64 MiB).
+    pub fn max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_size = bytes;
+        self
+    }
+
+    /// How to reconnect after losing the connection.
+    pub fn reconnect(mut self, policy: ReconnectPolicy) -> Self {
+        self.reconnect = policy;
+        self
+    }
+
+    /// Keep download URLs exactly as the server reports them, instead of
+    /// pointing them at the configured server (the default, because servers
+    /// behind NAT report internal addresses).
+    pub fn keep_download_urls(mut self, keep: bool) -> Self {
+        self.rewrite_download_urls = !keep;
+        self
+    }
+
+    /// Connects, authenticates and starts the I/O thread.
+    pub fn connect(self) -> Result<Client> {
+        if let Some(e) = self.ca_error {
+            return Err(Error::Config(e));
+        }
+        let endpoint = Endpoint::parse(&self.url)?;
+        if self.credentials.is_none() && self.token.is_none() {
+            return Err(Error::Config(
+                "give credentials(login, password) or a token".into(),
+            ));
+        }
+        let timeout = self.request_timeout;
+        let config = Config {
+            endpoint,
+            ws_path: self.ws_path,
+            tls: self.tls,
+            credentials: self.credentials,
+            token: self.token,
+            receive_unread: self.receive_unread,
+            receive_system_envelopes: self.receive_system_envelopes,
+            connect_timeout: self.connect_timeout,
+            auth_timeout: self.auth_timeout,
+            request_timeout: self.request_timeout,
+            keepalive: self.keepalive,
+            idle_timeout: self.idle_timeout,
+            max_message_size: self.max_message_size,
+            reconnect: self.reconnect,
+            rewrite_download_urls: self.rewrite_download_urls,
+        };
+        let inner = Inner::connect(config)?;
+        Ok(Client {
+            handle: Arc::new(Handle { inner }),
+            timeout,
+        })
+    }
+}

@@ -1,0 +1,789 @@
+//! The connection: the I/O thread, the table of requests in flight, and the
+//! link's life cycle (connect, authenticate, serve, reconnect, close).
+//!
+//! Callers queue requests on the current link and usually write them out
+//! themselves (see [`crate::transport::socket`]); the I/O thread reads every
+//! frame, hands each response to its caller's oneshot channel, queues each
+//! server request as an event and acknowledges it, pings, and reconnects.
+
+use crate::auth::{self, Token};
+use crate::config::Config;
+use crate::error::{ApiErrorCode, Error, Result, TimeoutKind};
+use crate::protocol::frame::{ack_text, error_code, request_text, Frame};
+use crate::transport::connect::open_websocket;
+use crate::transport::socket::{lock, Driver, Incoming, Shared};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use tungstenite::protocol::frame::coding::CloseCode;
+use tungstenite::Message;
+
+/// Request ids strictly increase for the life of the process, across
+/// connections and clients, so no server ever sees an id go backwards.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// How long a clean close waits for the server's close reply.
+const CLOSE_LINGER: Duration = Duration::from_millis(500);
+
+/// What a caller's oneshot channel receives.
+#[derive(Debug)]
+pub(crate) enum Reply {
+    /// The response payload (absent for a bare acknowledgement).
+    Payload(Option<Box<RawValue>>),
+    /// The connection broke while the request was in flight.
+    Lost,
+    /// The client was closed.
+    Closed,
+}
+
+/// An item of the event queue, decoded when the application reads it.
+#[derive(Debug)]
+pub(crate) enum EventItem {
+    /// A server request.
+    Wire {
+        method: String,
+        payload: Option<Box<RawValue>>,
+    },
+    /// The connection was lost.
+    Disconnected(String),
+    /// A new connection is authenticated.
+    Reconnected,
+}
+
+/// The connection's state, as reported by [`Health`](crate::Health).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConnectionState {
+    /// Connected and authenticated: requests go out at once.
+    Connected,
+    /// The connection was lost; a new one is being established.
+    Reconnecting,
+    /// Closed by the application, or given up after a fatal error.
+    Closed,
+}
+
+struct PendingEntry {
+    tx: Sender<Reply>,
+    generation: u64,
+}
+
+/// One WebSocket connection's shared half and its generation number.
+pub(crate) struct Link {
+    pub(crate) shared: Arc<Shared>,
+    generation: u64,
+    /// Set (under the pending lock) when the link is torn down: nothing is
+    /// queued on a dead link.
+    dead: AtomicBool,
+}
+
+struct Status {
+    state: ConnectionState,
+    link: Option<Arc<Link>>,
+    /// Why the client closed for good, when it was not the application.
+    failure: Option<String>,
+}
+
+/// State shared by the client handles and the I/O thread.
+pub(crate) struct Inner {
+    pub(crate) config: Config,
+    status: Mutex<Status>,
+    status_changed: Condvar,
+    pending: Mutex<HashMap<u64, PendingEntry>>,
+    shutdown: AtomicBool,
+    user_id: Mutex<String>,
+    token: Mutex<Option<Token>>,
+    pub(crate) agent: ureq::Agent,
+    tls_config: Option<Arc<rustls::ClientConfig>>,
+    events_rx: Receiver<EventItem>,
+    progress_watchers: Mutex<HashMap<u64, (String, Sender<u64>)>>,
+    upload_limits: Mutex<Option<serde_json::Value>>,
+    reconnects: AtomicU64,
+    io_thread: Mutex<Option<(JoinHandle<()>, Receiver<()>)>>,
+}
+
+/// The I/O side's context: whoever runs the driver (the connecting thread,
+/// then the I/O thread) owns the event sender, so the event channel closes
+/// exactly when the I/O thread ends.
+struct Io {
+    inner: Arc<Inner>,
+    events: Sender<EventItem>,
+}
+
+/// Upload progress reports for one file; unregisters on drop.
+pub(crate) struct ProgressWatch {
+    inner: Arc<Inner>,
+    key: u64,
+    /// Bytes uploaded so far, as reported by the server.
+    pub(crate) rx: Receiver<u64>,
+}
+
+impl Drop for ProgressWatch {
+    fn drop(&mut self) {
+        lock(&self.inner.progress_watchers).remove(&self.key);
+    }
+}
+
+/// A request in flight.
+pub(crate) struct Call {
+    id: u64,
+    rx: Receiver<Reply>,
+    method: Cow<'static, str>,
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Call {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Call")
+            .field("id", &self.id)
+            .field("method", &self.method)
+            .finish()
+    }
+}
+
+impl Call {
+    /// The request id on the wire.
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The method name.
+    pub(crate) fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// Waits for the response payload. An `errorCode` payload becomes
+    /// [`Error::Api`].
+    pub(crate) fn wait(self, timeout: Duration) -> Result<Option<Box<RawValue>>> {
+        let reply = match self.rx.recv_timeout(timeout) {
+            Ok(reply) => reply,
+            Err(RecvTimeoutError::Timeout) => {
+                // Abandon the entry; a reply that raced in still counts.
+                lock(&self.inner.pending).remove(&self.id);
+                match self.rx.try_recv() {
+                    Ok(reply) => reply,
+                    Err(_) => {
+                        return Err(Error::Timeout {
+                            kind: TimeoutKind::Request,
+                            after: timeout,
+                        })
+                    }
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => Reply::Closed,
+        };
+        match reply {
+            Reply::Payload(payload) => match error_code(payload.as_deref()) {
+                Some(code) => Err(Error::Api {
+                    method: self.method.to_string(),
+                    code: ApiErrorCode::from_code(code),
+                }),
+                None => Ok(payload),
+            },
+            Reply::Lost => Err(Error::ConnectionLost {
+                method: self.method.to_string(),
+            }),
+            Reply::Closed => Err(self.inner.closed_error()),
+        }
+    }
+}
+
+impl Drop for Call {
+    fn drop(&mut self) {
+        if !self.rx.is_empty() {
+            return;
+        }
+        lock(&self.inner.pending).remove(&self.id);
+    }
+}
+
+impl Inner {
+    /// Connects and authenticates on the calling thread, then starts the I/O
+    /// thread. Errors of the first connection are returned as they are.
+    pub(crate) fn connect(config: Config) -> Result<Arc<Inner>> {
+        let tls_config = if config.endpoint.secure {
+            Some(config.tls.rustls_config()?)
+        } else {
+            None
+        };
+        let agent = auth::http_agent(&config.tls, config.connect_timeout);
+        let (events_tx, events_rx) = crossbeam_channel::unbounded();
+        let token = config.token.clone();
+        let inner = Arc::new(Inner {
+            config,
+            status: Mutex::new(Status {
+                state: ConnectionState::Reconnecting,
+                link: None,
+                failure: None,
+            }),
+            status_changed: Condvar::new(),
+            pending: Mutex::new(HashMap::new()),
+            shutdown: AtomicBool::new(false),
+            user_id: Mutex::new(String::new()),
+            token: Mutex::new(token),
+            agent,
+            tls_config,
+            events_rx,
+            progress_watchers: Mutex::new(HashMap::new()),
+            upload_limits: Mutex::new(None),
+            reconnects: AtomicU64::new(0),
+            io_thread: Mutex::new(None),
+        });
+        let io = Io {
+            inner: inner.clone(),
+            events: events_tx,
+        };
+        let (driver, link) = io.establish(0)?;
+        io.inner.publish(link.clone());
+        let (done_tx, done_rx) = crossbeam_channel::bounded(1);
+        let thread = std::thread::Builder::new()
+            .name("trueconf-bot-io".into())
+            .spawn(move || {
+                io.run(driver, link);
+                let _ = done_tx.send(());
+            })?;
+        *lock(&inner.io_thread) = Some((thread, done_rx));
+        Ok(inner)
+    }
+
+    /// Queues a request on the current link, waiting for one until
+    /// `deadline` while reconnecting.
+    pub(crate) fn start_call(
+        self: &Arc<Self>,
+        method: Cow<'static, str>,
+        payload_json: &str,
+        deadline: Instant,
+    ) -> Result<Call> {
+        loop {
+            let link = self.wait_link(deadline)?;
+            let (tx, rx) = crossbeam_channel::bounded(1);
+            let queued = link.shared.enqueue_with(|queue| {
+                let mut pending = lock(&self.pending);
+                if link.dead.load(Ordering::Acquire) {
+                    return None;
+                }
+                let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+                pending.insert(
+                    id,
+                    PendingEntry {
+                        tx,
+                        generation: link.generation,
+                    },
+                );
+                queue.push(Message::text(request_text(id, &method, payload_json)));
+                Some(id)
+            });
+            if let Some(id) = queued {
+                return Ok(Call {
+                    id,
+                    rx,
+                    method,
+                    inner: self.clone(),
+                });
+            }
+            // The link died before anything was written: wait for the next.
+        }
+    }
+
+    /// The current link, waiting for one up to `deadline`.
+    fn wait_link(&self, deadline: Instant) -> Result<Arc<Link>> {
+        let mut status = lock(&self.status);
+        loop {
+            if self.shutdown.load(Ordering::Acquire) {
+                return Err(Error::Closed);
+            }
+            match (&status.state, &status.link) {
+                (ConnectionState::Connected, Some(link)) => return Ok(link.clone()),
+                (ConnectionState::Closed, _) => return Err(self.closed_error_locked(&status)),
+                _ => {}
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Error::Timeout {
+                    kind: TimeoutKind::Request,
+                    after: self.config.request_timeout,
+                });
+            }
+            status = self
+                .status_changed
+                .wait_timeout(status, left)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+    }
+
+    fn closed_error(&self) -> Error {
+        self.closed_error_locked(&lock(&self.status))
+    }
+
+    fn closed_error_locked(&self, status: &Status) -> Error {
+        match &status.failure {
+            Some(why) => Error::Connect(format!("the client stopped: {why}")),
+            None => Error::Closed,
+        }
+    }
+
+    fn publish(&self, link: Arc<Link>) {
+        let mut status = lock(&self.status);
+        status.state = ConnectionState::Connected;
+        status.link = Some(link);
+        self.status_changed.notify_all();
+    }
+
+    /// The authenticated user id.
+    pub(crate) fn user_id(&self) -> String {
+        lock(&self.user_id).clone()
+    }
+
+    /// The state, reconnect count and queued events.
+    pub(crate) fn health(&self) -> (ConnectionState, u64, usize, usize) {
+        (
+            lock(&self.status).state,
+            self.reconnects.load(Ordering::Relaxed),
+            self.events_rx.len(),
+            lock(&self.pending).len(),
+        )
+    }
+
+    /// The receiving end of the event queue.
+    pub(crate) fn events(&self) -> Receiver<EventItem> {
+        self.events_rx.clone()
+    }
+
+    /// Registers interest in upload progress of `file_id`; the watch ends
+    /// when the returned guard drops.
+    pub(crate) fn watch_progress(self: &Arc<Self>, file_id: &str) -> ProgressWatch {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let key = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        lock(&self.progress_watchers).insert(key, (file_id.to_string(), tx));
+        ProgressWatch {
+            inner: self.clone(),
+            key,
+            rx,
+        }
+    }
+
+    /// The upload limits the server pushed, if any.
+    pub(crate) fn upload_limits(&self) -> Option<serde_json::Value> {
+        lock(&self.upload_limits).clone()
+    }
+
+    /// Records upload limits learnt from a `getFileUploadLimits` response.
+    pub(crate) fn set_upload_limits(&self, limits: serde_json::Value) {
+        *lock(&self.upload_limits) = Some(limits);
+    }
+
+    /// Closes the client: a clean close frame, pending calls fail with
+    /// [`Error::Closed`], the I/O thread is joined (bounded wait).
+    pub(crate) fn close(&self) {
+        self.shutdown.store(true, Ordering::Release);
+        {
+            let status = lock(&self.status);
+            if let Some(link) = &status.link {
+                link.shared.wake();
+            }
+            self.status_changed.notify_all();
+        }
+        let thread = lock(&self.io_thread).take();
+        if let Some((handle, done)) = thread {
+            if handle.thread().id() == std::thread::current().id() {
+                return;
+            }
+            // A connect attempt in progress cannot be interrupted: wait a
+            // bounded time, then let the thread finish on its own.
+            match done.recv_timeout(Duration::from_secs(2)) {
+                Ok(()) | Err(RecvTimeoutError::Disconnected) => {
+                    let _ = handle.join();
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    log::debug!("the I/O thread is still connecting; detached");
+                }
+            }
+        }
+    }
+
+    fn is_shutdown(&self) -> bool {
+        self.shutdown.load(Ordering::Acquire)
+    }
+
+    /// Sleeps `delay` unless the client closes first (then returns true).
+    fn sleep_unless_shutdown(&self, delay: Duration) -> bool {
+        let deadline = Instant::now() + delay;
+        let mut status = lock(&self.status);
+        loop {
+            if self.is_shutdown() {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            status = self
+                .status_changed
+                .wait_timeout(status, left)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+    }
+
+    /// The token to authenticate with: the cached one, or a new one from the
+    /// credentials when there is none or it is about to expire.
+    fn current_token(&self, force_new: bool) -> Result<Token> {
+        let cached = lock(&self.token).clone();
+        if let Some(token) = cached {
+            let fresh = !token.expires_within(Duration::from_secs(60));
+            if !force_new && (fresh || self.config.credentials.is_none()) {
+                return Ok(token);
+            }
+        }
+        let credentials =
+            self.config.credentials.as_ref().ok_or_else(|| {
+                Error::Config("no token and no credentials to request one".into())
+            })?;
+        let token = auth::request_token(
+            &self.agent,
+            &self.config.endpoint,
+            credentials,
+            self.config.auth_timeout,
+        )?;
+        *lock(&self.token) = Some(token.clone());
+        Ok(token)
+    }
+}
+
+/// Whether an error from establishing a connection should stop reconnecting.
+fn is_fatal(e: &Error) -> bool {
+    match e {
+        Error::OAuth { .. } | Error::Config(_) | Error::Closed => true,
+        Error::Api { code, .. } => matches!(
+            code,
+            ApiErrorCode::InvalidCredentials
+                | ApiErrorCode::CredentialsExpired
+                | ApiErrorCode::UserDisabled
+                | ApiErrorCode::UnsupportedCredentials
+        ),
+        _ => false,
+    }
+}
+
+impl Io {
+    /// Opens a WebSocket and authenticates on it.
+    fn establish(&self, generation: u64) -> Result<(Driver, Arc<Link>)> {
+        let inner = &self.inner;
+        let config = &inner.config;
+        let token = inner.current_token(false)?;
+        let ws = open_websocket(
+            &config.endpoint,
+            &config.ws_path,
+            inner.tls_config.clone(),
+            config.connect_timeout,
+            config.max_message_size,
+        )?;
+        let (mut driver, shared) = Driver::new(ws)?;
+        let link = Arc::new(Link {
+            shared,
+            generation,
+            dead: AtomicBool::new(false),
+        });
+        match self.authenticate(&mut driver, &link, &token) {
+            Ok(()) => {}
+            Err(Error::Api { code, .. })
+                if config.credentials.is_some()
+                    && matches!(
+                        code,
+                        ApiErrorCode::CredentialsExpired | ApiErrorCode::InvalidCredentials
+                    ) =>
+            {
+                log::info!("the server refused the token ({code}); requesting a new one");
+                let token = inner.current_token(true)?;
+                self.authenticate(&mut driver, &link, &token)?;
+            }
+            Err(e) => return Err(e),
+        }
+        Ok((driver, link))
+    }
+
+    /// Sends `auth` on a fresh link and turns the driver until the answer.
+    fn authenticate(&self, driver: &mut Driver, link: &Arc<Link>, token: &Token) -> Result<()> {
+        let inner = &self.inner;
+        let config = &inner.config;
+        let mut payload = serde_json::json!({
+            "token": token.expose(),
+            "tokenType": token.token_type,
+        });
+        if let Some(v) = config.receive_unread {
+            payload["receiveUnread"] = v.into();
+        }
+        if let Some(v) = config.receive_system_envelopes {
+            payload["receiveSystemMessageEnvelopes"] = v.into();
+        }
+        let deadline = Instant::now() + config.auth_timeout;
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        lock(&inner.pending).insert(
+            id,
+            PendingEntry {
+                tx,
+                generation: link.generation,
+            },
+        );
+        let call = Call {
+            id,
+            rx,
+            method: Cow::Borrowed("auth"),
+            inner: inner.clone(),
+        };
+        link.shared.enqueue_with(|q| {
+            q.push(Message::text(request_text(
+                id,
+                "auth",
+                &payload.to_string(),
+            )))
+        });
+        while call.rx.is_empty() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Error::Timeout {
+                    kind: TimeoutKind::Auth,
+                    after: config.auth_timeout,
+                });
+            }
+            driver
+                .turn(Some(left), |incoming, replies| {
+                    self.dispatch(incoming, replies)
+                })
+                .map_err(|e| Error::Connect(format!("during authentication: {e}")))?;
+        }
+        let payload = call.wait(Duration::ZERO)?;
+        #[derive(serde::Deserialize)]
+        struct Authorized {
+            #[serde(rename = "userId")]
+            user_id: String,
+        }
+        let raw = payload.as_deref().map(RawValue::get).unwrap_or("{}");
+        let authorized: Authorized =
+            serde_json::from_str(raw).map_err(|e| Error::decode("the auth response", e, raw))?;
+        *lock(&inner.user_id) = authorized.user_id;
+        Ok(())
+    }
+
+    /// Routes one incoming frame: responses to their callers, server
+    /// requests to the event queue (then acknowledged).
+    fn dispatch(&self, incoming: Incoming<'_>, replies: &mut Vec<Message>) {
+        let text = match incoming {
+            Incoming::Text(text) => text,
+            Incoming::Binary(len) => {
+                log::warn!("ignored a binary frame of {len} bytes (the protocol is JSON text)");
+                return;
+            }
+        };
+        match Frame::parse(text) {
+            Ok(Frame::Response { id, payload }) => {
+                let entry = lock(&self.inner.pending).remove(&id);
+                match entry {
+                    Some(entry) => {
+                        let _ = entry.tx.send(Reply::Payload(payload));
+                    }
+                    None => log::debug!("dropped a response to unknown or abandoned request {id}"),
+                }
+            }
+            Ok(Frame::Request {
+                id,
+                method,
+                payload,
+            }) => {
+                self.observe(&method, payload.as_deref());
+                // Unbounded: the I/O thread never blocks on the application.
+                let _ = self.events.send(EventItem::Wire { method, payload });
+                replies.push(Message::text(ack_text(id)));
+            }
+            Err(e) => {
+                let excerpt: String = text.chars().take(200).collect();
+                log::warn!("dropped an unreadable frame ({e}): {excerpt}");
+            }
+        }
+    }
+
+    /// Lets internal waiters see events they depend on.
+    fn observe(&self, method: &str, payload: Option<&RawValue>) {
+        match method {
+            "uploadFileProgress" | "uploadingProgress" => {
+                #[derive(serde::Deserialize)]
+                struct Progress {
+                    #[serde(rename = "fileId")]
+                    file_id: String,
+                    #[serde(deserialize_with = "crate::protocol::lenient::u64_any")]
+                    progress: u64,
+                }
+                let Some(p) = payload.and_then(|p| serde_json::from_str::<Progress>(p.get()).ok())
+                else {
+                    return;
+                };
+                for (file_id, tx) in lock(&self.inner.progress_watchers).values() {
+                    if *file_id == p.file_id {
+                        let _ = tx.send(p.progress);
+                    }
+                }
+            }
+            "getFileUploadLimits" => {
+                if let Some(v) = payload.and_then(|p| serde_json::from_str(p.get()).ok()) {
+                    self.inner.set_upload_limits(v);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The I/O thread: serve the link, and on loss reconnect until closed.
+    fn run(self, mut driver: Driver, mut link: Arc<Link>) {
+        loop {
+            let reason = self.serve(&mut driver);
+            drop(driver);
+            self.teardown(&link);
+            if self.inner.is_shutdown() {
+                break;
+            }
+            log::warn!("connection lost: {reason}");
+            let _ = self.events.send(EventItem::Disconnected(reason.clone()));
+            if !self.inner.config.reconnect.enabled {
+                self.finish(Some(format!(
+                    "connection lost ({reason}) and reconnecting is off"
+                )));
+                return;
+            }
+            match self.reconnect(link.generation + 1) {
+                Some((d, l)) => {
+                    driver = d;
+                    link = l;
+                    self.inner.reconnects.fetch_add(1, Ordering::Relaxed);
+                    let _ = self.events.send(EventItem::Reconnected);
+                }
+                None => return,
+            }
+        }
+        self.finish(None);
+    }
+
+    /// Serves one link until it fails or the client closes; returns why.
+    fn serve(&self, driver: &mut Driver) -> String {
+        let config = &self.inner.config;
+        let mut last_received = Instant::now();
+        let mut next_ping = config.keepalive.map(|k| Instant::now() + k);
+        loop {
+            if self.inner.is_shutdown() {
+                driver.close(CloseCode::Normal, CLOSE_LINGER);
+                return "closed by the application".into();
+            }
+            let now = Instant::now();
+            let mut wait = Duration::from_secs(3600);
+            if let Some(at) = next_ping {
+                wait = wait.min(at.saturating_duration_since(now));
+            }
+            if let Some(idle) = config.idle_timeout {
+                wait = wait.min((last_received + idle).saturating_duration_since(now));
+            }
+            match driver.turn(Some(wait), |incoming, replies| {
+                self.dispatch(incoming, replies)
+            }) {
+                Ok(turn) if turn.received => last_received = Instant::now(),
+                Ok(_) => {}
+                Err(e) => return e.to_string(),
+            }
+            let now = Instant::now();
+            if let Some(idle) = config.idle_timeout {
+                if now.duration_since(last_received) >= idle {
+                    return format!("nothing received for {idle:?}");
+                }
+            }
+            if let (Some(at), Some(every)) = (next_ping, config.keepalive) {
+                if now >= at {
+                    driver.ping();
+                    next_ping = Some(now + every);
+                }
+            }
+        }
+    }
+
+    /// Marks the link dead and fails its calls in flight.
+    fn teardown(&self, link: &Link) {
+        let failed: Vec<PendingEntry> = {
+            let mut pending = lock(&self.inner.pending);
+            link.dead.store(true, Ordering::Release);
+            let ids: Vec<u64> = pending
+                .iter()
+                .filter(|(_, e)| e.generation == link.generation)
+                .map(|(id, _)| *id)
+                .collect();
+            ids.iter().filter_map(|id| pending.remove(id)).collect()
+        };
+        let reply = || {
+            if self.inner.is_shutdown() {
+                Reply::Closed
+            } else {
+                Reply::Lost
+            }
+        };
+        for entry in failed {
+            let _ = entry.tx.send(reply());
+        }
+        let mut status = lock(&self.inner.status);
+        status.link = None;
+        if status.state == ConnectionState::Connected {
+            status.state = ConnectionState::Reconnecting;
+        }
+        self.inner.status_changed.notify_all();
+    }
+
+    /// Reconnects with capped exponential backoff and jitter.
+    fn reconnect(&self, generation: u64) -> Option<(Driver, Arc<Link>)> {
+        let policy = self.inner.config.reconnect.clone();
+        let mut attempt = 0u32;
+        loop {
+            if self.inner.sleep_unless_shutdown(policy.delay(attempt)) {
+                self.finish(None);
+                return None;
+            }
+            match self.establish(generation) {
+                Ok((driver, link)) => {
+                    self.inner.publish(link.clone());
+                    log::info!("reconnected after {} attempt(s)", attempt + 1);
+                    return Some((driver, link));
+                }
+                Err(e) if is_fatal(&e) => {
+                    self.finish(Some(e.to_string()));
+                    return None;
+                }
+                Err(e) => {
+                    attempt += 1;
+                    log::warn!("reconnect attempt {attempt} failed: {e}");
+                    if policy.max_attempts.is_some_and(|max| attempt >= max) {
+                        self.finish(Some(format!("gave up after {attempt} attempts: {e}")));
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Ends for good: fails every waiter and marks the client closed.
+    fn finish(&self, failure: Option<String>) {
+        if let Some(why) = &failure {
+            log::error!("the client stops: {why}");
+        }
+        let failed: Vec<PendingEntry> = lock(&self.inner.pending).drain().map(|(_, e)| e).collect();
+        for entry in failed {
+            let _ = entry.tx.send(Reply::Closed);
+        }
+        let mut status = lock(&self.inner.status);
+        status.state = ConnectionState::Closed;
+        status.link = None;
+        if status.failure.is_none() {
+            status.failure = failure;
+        }
+        self.inner.status_changed.notify_all();
+    }
+}

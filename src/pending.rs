@@ -1,0 +1,79 @@
+//! A request sent now whose response is awaited later: pipelining from one
+//! thread.
+
+use crate::connection::Call;
+use crate::error::{Error, Result};
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+use std::fmt;
+use std::marker::PhantomData;
+use std::time::Duration;
+
+/// A request on the wire whose response has not been awaited yet.
+///
+/// Returned by every `*_pending` method of [`Client`](crate::Client): send a
+/// batch, then wait for each. Dropping it abandons the response.
+#[must_use = "a pending request does nothing unless waited for"]
+pub struct Pending<T> {
+    call: Call,
+    timeout: Duration,
+    decode: fn(Option<&RawValue>) -> std::result::Result<T, serde_json::Error>,
+    _response: PhantomData<fn() -> T>,
+}
+
+impl<T> fmt::Debug for Pending<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pending")
+            .field("id", &self.call.id())
+            .field("method", &self.call.method())
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// Decodes a response payload; an absent payload reads as `{}`.
+pub(crate) fn decode_payload<T: DeserializeOwned>(
+    payload: Option<&RawValue>,
+) -> std::result::Result<T, serde_json::Error> {
+    serde_json::from_str(payload.map(RawValue::get).unwrap_or("{}"))
+}
+
+impl<T: DeserializeOwned> Pending<T> {
+    pub(crate) fn new(call: Call, timeout: Duration) -> Self {
+        Pending {
+            call,
+            timeout,
+            decode: decode_payload::<T>,
+            _response: PhantomData,
+        }
+    }
+}
+
+impl<T> Pending<T> {
+    /// The request id on the wire.
+    pub fn id(&self) -> u64 {
+        self.call.id()
+    }
+
+    /// Waits for the response up to the client's request timeout.
+    pub fn wait(self) -> Result<T> {
+        let timeout = self.timeout;
+        self.wait_timeout(timeout)
+    }
+
+    /// Waits for the response up to `timeout`.
+    pub fn wait_timeout(self, timeout: Duration) -> Result<T> {
+        let method = self.call.method().to_string();
+        let payload = self.call.wait(timeout)?;
+        (self.decode)(payload.as_deref()).map_err(|e| {
+            Error::decode(
+                format!("the {method} response"),
+                e,
+                payload
+                    .as_deref()
+                    .map(RawValue::get)
+                    .unwrap_or("(no payload)"),
+            )
+        })
+    }
+}

@@ -1,0 +1,171 @@
+//! The client's frames on the wire, against a scripted peer.
+
+mod support;
+
+use serde_json::json;
+use std::time::Duration;
+use support::peer::{script, Script};
+use trueconf_bot::{ApiErrorCode, Client, Error, Event, ReconnectPolicy};
+
+fn client(url: &str) -> Client {
+    Client::builder(url)
+        .token("tok")
+        .reconnect(ReconnectPolicy::disabled())
+        .request_timeout(Duration::from_secs(5))
+        .connect()
+        .expect("connect")
+}
+
+#[test]
+fn auth_frame_is_exact_and_user_id_is_kept() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let server = Script::serve(vec![script(move |peer| {
+        let auth = peer.accept_auth("bot@srv/abc");
+        tx.send(auth).unwrap();
+        let _ = peer.recv_message();
+    })]);
+    let c = client(&server.url);
+    let auth = rx.recv().unwrap();
+    assert_eq!(auth["type"], 1);
+    assert!(auth["id"].as_u64().unwrap() > 0);
+    assert_eq!(auth["payload"], json!({"token": "tok", "tokenType": "JWE"}));
+    assert_eq!(auth.as_object().unwrap().len(), 4, "{auth}");
+    assert_eq!(c.user_id(), "bot@srv/abc");
+    c.close();
+    server.finish();
+}
+
+#[test]
+fn call_round_trip_and_error_code() {
+    let server = Script::serve(vec![script(|peer| {
+        peer.accept_auth("bot@srv");
+        let req = peer.recv();
+        assert_eq!(req["method"], "getUserDisplayName");
+        assert_eq!(req["payload"], json!({"userId": "a@srv"}));
+        peer.reply(&req, json!({"displayName": "Abe"}));
+        let req = peer.recv();
+        peer.reply(&req, json!({"errorCode": 304}));
+        let _ = peer.recv_message();
+    })]);
+    let c = client(&server.url);
+    let got = c
+        .call("getUserDisplayName", json!({"userId": "a@srv"}))
+        .unwrap();
+    assert_eq!(got, json!({"displayName": "Abe"}));
+    match c.call("getChatByID", json!({"chatId": "x"})) {
+        Err(Error::Api { method, code }) => {
+            assert_eq!(method, "getChatByID");
+            assert_eq!(code, ApiErrorCode::ChatNotFound);
+        }
+        other => panic!("{other:?}"),
+    }
+    c.close();
+    server.finish();
+}
+
+#[test]
+fn ids_increase_and_out_of_order_responses_reach_their_callers() {
+    let server = Script::serve(vec![script(|peer| {
+        peer.accept_auth("bot@srv");
+        let reqs: Vec<_> = (0..3).map(|_| peer.recv()).collect();
+        let ids: Vec<u64> = reqs.iter().map(|r| r["id"].as_u64().unwrap()).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+        for req in reqs.iter().rev() {
+            let n = req["payload"]["n"].clone();
+            peer.reply(req, json!({"echo": n}));
+        }
+        let _ = peer.recv_message();
+    })]);
+    let c = client(&server.url);
+    let pending: Vec<_> = (0..3)
+        .map(|n| c.call_pending("echo", json!({"n": n})).unwrap())
+        .collect();
+    for (n, p) in pending.into_iter().enumerate() {
+        assert_eq!(p.wait().unwrap(), json!({"echo": n}));
+    }
+    c.close();
+    server.finish();
+}
+
+#[test]
+fn server_requests_become_events_and_are_acknowledged() {
+    let server = Script::serve(vec![script(|peer| {
+        peer.accept_auth("bot@srv");
+        peer.send(json!({"type": 1, "id": 77, "method": "someFutureEvent", "payload": {"x": 1}}));
+        let ack = peer.recv();
+        assert_eq!(ack, json!({"type": 2, "id": 77}));
+        let _ = peer.recv_message();
+    })]);
+    let c = client(&server.url);
+    let event = c
+        .events()
+        .recv_timeout(Duration::from_secs(5))
+        .unwrap()
+        .unwrap();
+    match event {
+        Event::Raw { method, payload } => {
+            assert_eq!(method, "someFutureEvent");
+            assert_eq!(payload, json!({"x": 1}));
+        }
+        other => panic!("{other:?}"),
+    }
+    c.close();
+    server.finish();
+}
+
+#[test]
+fn close_sends_close_frame_1000_and_fails_later_calls() {
+    let server = Script::serve(vec![script(|peer| {
+        peer.accept_auth("bot@srv");
+        match peer.recv_message() {
+            tungstenite::Message::Close(Some(frame)) => {
+                assert_eq!(u16::from(frame.code), 1000)
+            }
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    })]);
+    let c = client(&server.url);
+    c.close();
+    assert!(matches!(c.call("x", json!({})), Err(Error::Closed)));
+    assert!(matches!(c.events().recv(), Err(Error::Closed)));
+    server.finish();
+}
+
+#[test]
+fn calls_in_flight_fail_with_connection_lost_when_the_peer_vanishes() {
+    let server = Script::serve(vec![script(|peer| {
+        peer.accept_auth("bot@srv");
+        let _req = peer.recv();
+        // Drop the TCP connection without answering.
+    })]);
+    let c = client(&server.url);
+    match c.call("sendMessage", json!({"chatId": "c"})) {
+        Err(Error::ConnectionLost { method }) => assert_eq!(method, "sendMessage"),
+        other => panic!("{other:?}"),
+    }
+    server.finish();
+}
+
+#[test]
+fn a_silent_server_times_out_the_request_only() {
+    let server = Script::serve(vec![script(|peer| {
+        peer.accept_auth("bot@srv");
+        let _ignored = peer.recv();
+        let req = peer.recv();
+        peer.reply(&req, json!({"ok": true}));
+        let _ = peer.recv_message();
+    })]);
+    let c = client(&server.url);
+    let quick = c.with_timeout(Duration::from_millis(200));
+    match quick.call("slow", json!({})) {
+        Err(Error::Timeout { kind, after }) => {
+            assert_eq!(kind, trueconf_bot::TimeoutKind::Request);
+            assert_eq!(after, Duration::from_millis(200));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(c.call("fast", json!({})).unwrap(), json!({"ok": true}));
+    assert_eq!(c.health().requests_in_flight, 0);
+    c.close();
+    server.finish();
+}
