@@ -103,6 +103,8 @@ pub(crate) struct Inner {
     progress_watchers: Mutex<HashMap<u64, (String, Sender<u64>)>>,
     upload_limits: Mutex<Option<serde_json::Value>>,
     reconnects: AtomicU64,
+    /// Offer the json.v1 subprotocol (cleared when the server ignores it).
+    offer_subprotocol: AtomicBool,
     io_thread: Mutex<Option<(JoinHandle<()>, Receiver<()>)>>,
 }
 
@@ -231,6 +233,7 @@ impl Inner {
             progress_watchers: Mutex::new(HashMap::new()),
             upload_limits: Mutex::new(None),
             reconnects: AtomicU64::new(0),
+            offer_subprotocol: AtomicBool::new(true),
             io_thread: Mutex::new(None),
         });
         let io = Io {
@@ -482,6 +485,7 @@ impl Io {
             inner.tls_config.clone(),
             config.connect_timeout,
             config.max_message_size,
+            &inner.offer_subprotocol,
         )?;
         let (mut driver, shared) = Driver::new(ws)?;
         let link = Arc::new(Link {

@@ -85,15 +85,88 @@ fn handshake_io(e: std::io::Error, during: &str) -> Error {
     }
 }
 
+/// Whether a handshake failed only because the server did not echo the
+/// offered subprotocol (the spec lets servers default to json.v1 silently).
+fn is_unechoed_subprotocol(e: &HandshakeError<tungstenite::ClientHandshake<Stream>>) -> bool {
+    matches!(
+        e,
+        HandshakeError::Failure(tungstenite::Error::Protocol(
+            tungstenite::error::ProtocolError::SecWebSocketSubProtocolError(
+                tungstenite::error::SubProtocolError::NoSubProtocol
+            )
+        ))
+    )
+}
+
 /// Opens the WebSocket at `path`: TCP, TLS when the endpoint is secure, the
-/// upgrade with subprotocol `json.v1`. Returns a non-blocking socket.
+/// upgrade offering subprotocol `json.v1`. A server that accepts the upgrade
+/// without echoing the subprotocol is retried once without offering it;
+/// `offer_subprotocol` is cleared then, so reconnects skip the first try.
+/// Returns a non-blocking socket.
 pub fn open_websocket(
     endpoint: &Endpoint,
     path: &str,
     tls: Option<Arc<rustls::ClientConfig>>,
     timeout: Duration,
     max_message_size: usize,
+    offer_subprotocol: &std::sync::atomic::AtomicBool,
 ) -> Result<WebSocket<Stream>> {
+    use std::sync::atomic::Ordering;
+    let offer = offer_subprotocol.load(Ordering::Relaxed);
+    match open_once(
+        endpoint,
+        path,
+        tls.clone(),
+        timeout,
+        max_message_size,
+        offer,
+    ) {
+        Err(Retry::WithoutSubprotocol) => {
+            log::info!("the server does not echo subprotocol {SUBPROTOCOL}; connecting without it");
+            offer_subprotocol.store(false, Ordering::Relaxed);
+            open_once(endpoint, path, tls, timeout, max_message_size, false)
+                .map_err(Retry::into_error)
+        }
+        other => other.map_err(Retry::into_error),
+    }
+}
+
+enum Retry {
+    WithoutSubprotocol,
+    Fail(Error),
+}
+
+impl Retry {
+    fn into_error(self) -> Error {
+        match self {
+            Retry::Fail(e) => e,
+            Retry::WithoutSubprotocol => {
+                Error::Connect("WebSocket upgrade: subprotocol refused".into())
+            }
+        }
+    }
+}
+
+impl From<Error> for Retry {
+    fn from(e: Error) -> Self {
+        Retry::Fail(e)
+    }
+}
+
+impl From<std::io::Error> for Retry {
+    fn from(e: std::io::Error) -> Self {
+        Retry::Fail(e.into())
+    }
+}
+
+fn open_once(
+    endpoint: &Endpoint,
+    path: &str,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    timeout: Duration,
+    max_message_size: usize,
+    offer_subprotocol: bool,
+) -> std::result::Result<WebSocket<Stream>, Retry> {
     let started = Instant::now();
     let tcp = tcp_connect(endpoint, timeout)?;
     let left = timeout
@@ -103,7 +176,7 @@ pub fn open_websocket(
     tcp.set_write_timeout(Some(left))?;
     let stream = match (endpoint.secure, tls) {
         (true, Some(config)) => tls_client(endpoint, tcp, config)?,
-        (true, None) => return Err(Error::Config("TLS settings missing".into())),
+        (true, None) => return Err(Error::Config("TLS settings missing".into()).into()),
         (false, _) => Stream::Plain(tcp),
     };
     let url = endpoint.ws_url(path);
@@ -111,13 +184,19 @@ pub fn open_websocket(
         .as_str()
         .into_client_request()
         .map_err(|e| Error::Config(format!("WebSocket URL {url}: {e}")))?;
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        tungstenite::http::HeaderValue::from_static(SUBPROTOCOL),
-    );
-    let (ws, _response) =
-        tungstenite::client::client_with_config(request, stream, Some(ws_config(max_message_size)))
-            .map_err(|e| match e {
+    if offer_subprotocol {
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            tungstenite::http::HeaderValue::from_static(SUBPROTOCOL),
+        );
+    }
+    let config = Some(ws_config(max_message_size));
+    let (ws, _response) = tungstenite::client::client_with_config(request, stream, config)
+        .map_err(|e| {
+            if is_unechoed_subprotocol(&e) {
+                return Retry::WithoutSubprotocol;
+            }
+            Retry::Fail(match e {
                 HandshakeError::Failure(tungstenite::Error::Io(io)) => {
                     handshake_io(io, "WebSocket upgrade")
                 }
@@ -131,7 +210,8 @@ pub fn open_websocket(
                 HandshakeError::Interrupted(_) => {
                     Error::Connect("WebSocket upgrade timed out".into())
                 }
-            })?;
+            })
+        })?;
     let tcp = ws.get_ref().tcp();
     tcp.set_read_timeout(None)?;
     tcp.set_write_timeout(None)?;
