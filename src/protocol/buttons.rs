@@ -170,9 +170,14 @@ impl Button {
         self
     }
 
-    /// Rejects a button without a label or without its action's value.
+    /// Rejects an empty label (only a `url` button may omit its label, as
+    /// the SDK allows) and a missing or empty action value.
     pub fn validate(&self) -> Result<(), InvalidInput> {
-        if self.label.as_deref().map_or(true, |l| l.trim().is_empty()) {
+        let label_ok = match self.label.as_deref() {
+            Some(label) => !label.trim().is_empty(),
+            None => self.button_type == ButtonType::Url,
+        };
+        if !label_ok {
             return Err(InvalidInput::new(
                 "content.buttons.label",
                 "must not be empty",
@@ -341,5 +346,8 @@ mod tests {
         let mut b = Button::message("Hi", "x");
         b.label = None;
         assert!(b.validate().is_err());
+        let mut b = Button::url("Site", "https://example.com");
+        b.label = None;
+        assert!(b.validate().is_ok(), "url buttons may omit the label");
     }
 }

@@ -22,6 +22,9 @@ pub struct Chat {
     /// How many messages the bot has not read.
     #[serde(default, deserialize_with = "lenient::u32_or_zero")]
     pub unread_messages: u32,
+    /// The chat's avatar, when the server sends one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar_url: Option<String>,
     /// The latest message (without `chatId`, `isEdited` and `box` per the
     /// spec); `None` when `null`, absent or undecodable.
     #[serde(default, deserialize_with = "lenient::lossy_option")]

@@ -70,8 +70,11 @@ pub struct Envelope {
     pub chat_type: Option<ChatType>,
     /// When it was sent, in milliseconds since the Unix epoch.
     pub timestamp: u64,
-    /// The message this one replies to.
+    /// The id of the message this one replies to.
     pub reply_message_id: Option<String>,
+    /// The message this one replies to, when the server expands it
+    /// (`replyMessage`, one level deep).
+    pub reply_message: Option<Box<Envelope>>,
     /// Whether it was ever edited.
     pub is_edited: bool,
     /// Who wrote it.
@@ -124,6 +127,8 @@ struct EnvelopeWire {
     timestamp: u64,
     #[serde(default)]
     reply_message_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient::lossy_option")]
+    reply_message: Option<Box<Envelope>>,
     #[serde(default, deserialize_with = "lenient::bool_any")]
     is_edited: bool,
     author: EnvelopeAuthor,
@@ -148,6 +153,7 @@ impl From<EnvelopeWire> for Envelope {
             chat_type,
             timestamp: wire.timestamp,
             reply_message_id: wire.reply_message_id,
+            reply_message: wire.reply_message,
             is_edited: wire.is_edited,
             author: wire.author,
             envelope_box: wire.envelope_box,
@@ -185,6 +191,9 @@ impl Serialize for Envelope {
         map.serialize_entry("author", &self.author)?;
         if let Some(reply) = &self.reply_message_id {
             map.serialize_entry("replyMessageId", reply)?;
+        }
+        if let Some(reply) = &self.reply_message {
+            map.serialize_entry("replyMessage", reply)?;
         }
         map.serialize_entry("isEdited", &self.is_edited)?;
         if let Some(b) = &self.envelope_box {
@@ -340,6 +349,30 @@ mod tests {
             e.content,
             Content::Text(TextContent::new("Hello, chat bot!", ParseMode::Html))
         );
+    }
+
+    #[test]
+    fn expanded_reply_is_kept() {
+        let wire = json!({
+            "chat": {"chatId": "c", "chatTitle": null, "chatType": 1},
+            "messageId": "m2", "timestamp": 2,
+            "author": {"id": "a", "type": 1},
+            "replyMessageId": "m1",
+            "replyMessage": {
+                "chatId": "c", "messageId": "m1", "timestamp": 1,
+                "author": {"id": "b", "type": 1}, "isEdited": false,
+                "type": 200, "content": {"text": "question", "parseMode": "text"}
+            },
+            "isEdited": false,
+            "box": {"id": 3, "position": "incoming"},
+            "type": 200,
+            "content": {"text": "answer", "parseMode": "text"}
+        });
+        let e = envelope(wire);
+        assert_eq!(e.chat_type, Some(ChatType::P2p));
+        let reply = e.reply_message.as_deref().map(Envelope::text);
+        assert_eq!(reply, Some(Some("question")));
+        assert_eq!(envelope(serde_json::to_value(&e).unwrap()), e);
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod buttons;
 pub mod chat;
 pub mod content;
 pub mod envelope;
+pub mod methods;
 pub mod survey;
 pub mod text;
 
