@@ -106,13 +106,13 @@ impl Envelope {
 /// The nested `chat` object of newer servers.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ChatRefWire {
+pub(crate) struct ChatRefWire {
     #[serde(default)]
-    chat_id: Option<String>,
+    pub(crate) chat_id: Option<String>,
     #[serde(default)]
-    chat_title: Option<String>,
+    pub(crate) chat_title: Option<String>,
     #[serde(default, deserialize_with = "lenient::lossy_option")]
-    chat_type: Option<ChatType>,
+    pub(crate) chat_type: Option<ChatType>,
 }
 
 #[derive(Deserialize)]

@@ -13,6 +13,7 @@ pub mod buttons;
 pub mod chat;
 pub mod content;
 pub mod envelope;
+pub mod events;
 pub mod methods;
 pub mod survey;
 pub mod text;
@@ -28,6 +29,7 @@ pub use enums::{
     ParticipantRole,
 };
 pub use envelope::{sort_envelopes, Envelope, EnvelopeAuthor, EnvelopeBox};
+pub use events::{decode_event, Event};
 pub use survey::{EditSurveyContent, SurveyContent};
 pub use text::{escape_html, escape_markdown};
 
