@@ -4,10 +4,46 @@
 //! Every type here tolerates what real servers send: unknown fields are
 //! ignored, unknown enum values are kept, `null` is accepted where a value is
 //! documented, and numbers may arrive as strings.
+//!
+//! - [`frame`]: the JSON frame around every message;
+//! - [`Method`] and [`methods`]: each client command's request and response;
+//! - [`events`]: the server's requests as [`Event`]s ([`decode_event`]);
+//! - [`envelope`] and [`content`]: a message and what it carries;
+//! - [`chat`], [`buttons`], [`survey`]: chats, inline buttons, surveys;
+//! - the enums ([`ChatType`], [`ParseMode`]...), [`text`] escaping, and
+//!   [`lenient`] decoding helpers.
+//!
+//! The same types serve the client (writing requests, reading responses and
+//! events) and the emulator (reading requests, writing responses and events).
 
 pub mod events;
 pub mod frame;
 pub mod lenient;
+#[macro_use]
+mod enums;
+pub mod buttons;
+pub mod chat;
+pub mod content;
+pub mod envelope;
+pub mod events;
+pub mod methods;
+pub mod survey;
+pub mod text;
+
+pub use buttons::{Button, ButtonStyle, ButtonType, InlineKeyboard};
+pub use chat::{Chat, ChatList, ChatParticipant, ParticipantList};
+pub use content::{
+    AttachmentContent, AvatarChangedContent, Content, HistoryClearedContent, LocationContent,
+    ParticipantContent, RemovedParticipantContent, TextContent, TitleChangedContent, VoiceContent,
+};
+pub use enums::{
+    AuthorType, ChatActivity, ChatType, EnvelopeType, FileReadyState, OAuthError, ParseMode,
+    ParticipantRole,
+};
+pub use envelope::{sort_envelopes, Envelope, EnvelopeAuthor, EnvelopeBox};
+pub use events::{decode_event, Event};
+pub use survey::{EditSurveyContent, SurveyContent};
+pub use text::{escape_html, escape_markdown};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
