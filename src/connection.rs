@@ -10,6 +10,8 @@ use crate::auth::{self, Token};
 use crate::config::Config;
 use crate::error::{ApiErrorCode, Error, Result, TimeoutKind};
 use crate::protocol::frame::{ack_text, error_code, request_text, Frame};
+use crate::protocol::methods::{Auth, AuthResponse};
+use crate::protocol::Method;
 use crate::transport::connect::open_websocket;
 use crate::transport::socket::{lock, Driver, Incoming, Shared};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
@@ -515,16 +517,11 @@ impl Io {
     fn authenticate(&self, driver: &mut Driver, link: &Arc<Link>, token: &Token) -> Result<()> {
         let inner = &self.inner;
         let config = &inner.config;
-        let mut payload = serde_json::json!({
-            "token": token.expose(),
-            "tokenType": token.token_type,
-        });
-        if let Some(v) = config.receive_unread {
-            payload["receiveUnread"] = v.into();
-        }
-        if let Some(v) = config.receive_system_envelopes {
-            payload["receiveSystemMessageEnvelopes"] = v.into();
-        }
+        let mut request = Auth::new(token.expose()).token_type(token.token_type.clone());
+        request.receive_unread = config.receive_unread;
+        request.receive_system_message_envelopes = config.receive_system_envelopes;
+        let payload = serde_json::to_string(&request)
+            .map_err(|e| Error::Config(format!("cannot encode auth: {e}")))?;
         let deadline = Instant::now() + config.auth_timeout;
         let (tx, rx) = crossbeam_channel::bounded(1);
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
@@ -563,13 +560,8 @@ impl Io {
                 .map_err(|e| Error::Connect(format!("during authentication: {e}")))?;
         }
         let payload = call.wait(Duration::ZERO)?;
-        #[derive(serde::Deserialize)]
-        struct Authorized {
-            #[serde(rename = "userId")]
-            user_id: String,
-        }
         let raw = payload.as_deref().map(RawValue::get).unwrap_or("{}");
-        let authorized: Authorized =
+        let authorized: AuthResponse =
             serde_json::from_str(raw).map_err(|e| Error::decode("the auth response", e, raw))?;
         *lock(&inner.user_id) = authorized.user_id;
         Ok(())

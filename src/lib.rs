@@ -2,6 +2,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+mod api;
 mod auth;
 mod client;
 mod config;
@@ -13,6 +14,7 @@ pub mod protocol;
 mod secret;
 pub(crate) mod transport;
 
+pub use api::{ChatPages, HistoryPages, ParticipantPages};
 pub use client::{Client, ClientBuilder, Health};
 pub use config::ReconnectPolicy;
 pub use connection::ConnectionState;

@@ -16,7 +16,6 @@
 //! The same types serve the client (writing requests, reading responses and
 //! events) and the emulator (reading requests, writing responses and events).
 
-pub mod events;
 pub mod frame;
 pub mod lenient;
 #[macro_use]

@@ -47,7 +47,7 @@ impl Method for UploadFile {
     const NAME: &'static str = "uploadFile";
     type Response = UploadTask;
     fn validate(&self) -> Result<(), InvalidInput> {
-        checks::positive("fileSize", self.file_size)?;
+        // Empty files are legitimate: no lower bound on the size.
         match &self.file_name {
             Some(name) => checks::id("fileName", name),
             None => Ok(()),
@@ -319,7 +319,10 @@ mod tests {
         let task =
             response::<UploadFile>(json!({"uploadTaskId": "2e9537c4-e82c-467c-a149-3c1b41326def"}));
         assert_eq!(task.upload_task_id, "2e9537c4-e82c-467c-a149-3c1b41326def");
-        assert!(UploadFile::new(0).validate().is_err());
+        assert!(
+            UploadFile::new(0).validate().is_ok(),
+            "empty files are sent too"
+        );
     }
 
     #[test]
