@@ -1,0 +1,440 @@
+//! The client against a raw tungstenite baseline, both talking to the same
+//! minimal answering server on loopback, measured in one process run.
+//!
+//! ```text
+//! cargo bench --bench roundtrip
+//! BENCH_N=20000 BENCH_ROUNDS=3 BENCH_ONLY=blocking,threads cargo bench --bench roundtrip
+//! ```
+//!
+//! Every row is measured `BENCH_ROUNDS` times, the client right after its
+//! raw baseline; the table shows medians, and the ratio is the median of the
+//! per-round ratios (the machine is noisy; ratios in one run are what
+//! holds). Rows (`BENCH_ONLY` keys in brackets):
+//!
+//! 1. one caller thread, blocking round trips: calls/s, p50, p99 [blocking];
+//! 2. 4 and 16 caller threads sharing one client [threads];
+//! 3. one thread pipelining with `Pending`, windows 16 and 256 [pipelined];
+//! 4. event intake: events/s decoded, acknowledged and handed to the
+//!    application through `Events::recv` [events];
+//! 5. connect + authenticate time [connect];
+//! 6. upload and download of 1 GiB: see [`files_rows`] (the hook where the
+//!    files benchmark plugs in) [files];
+//! 7. idle client memory over the process baseline, measured in a child
+//!    process so the server's memory does not count [memory].
+
+mod server;
+
+use std::collections::VecDeque;
+use std::process::Command;
+use std::time::{Duration, Instant};
+use trueconf_bot::{Client, Event};
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// One line of the table.
+struct Row {
+    name: String,
+    client: String,
+    raw: String,
+    ratio: String,
+    target: String,
+}
+
+impl Row {
+    fn new(name: impl Into<String>, client: String, raw: String, ratio: String) -> Row {
+        Row {
+            name: name.into(),
+            client,
+            raw,
+            ratio,
+            target: String::new(),
+        }
+    }
+
+    fn target(mut self, what: &str, met: bool) -> Row {
+        self.target = format!("{what}: {}", if met { "met" } else { "**missed**" });
+        self
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn pct(lat: &mut [Duration], p: f64) -> Duration {
+    lat.sort();
+    lat[((lat.len() as f64 - 1.0) * p) as usize]
+}
+
+fn us(d: Duration) -> String {
+    format!("{:.1} µs", d.as_secs_f64() * 1e6)
+}
+
+fn per_s(rate: f64) -> String {
+    format!("{rate:.0}/s")
+}
+
+/// Per-round (client, raw) measurements of one row.
+#[derive(Default)]
+struct Pairs {
+    client: Vec<f64>,
+    raw: Vec<f64>,
+}
+
+impl Pairs {
+    fn push(&mut self, client: f64, raw: f64) {
+        self.client.push(client);
+        self.raw.push(raw);
+    }
+
+    fn ratio(&self) -> f64 {
+        median(
+            self.client
+                .iter()
+                .zip(&self.raw)
+                .map(|(c, r)| c / r)
+                .collect(),
+        )
+    }
+
+    fn client(&self) -> f64 {
+        median(self.client.clone())
+    }
+
+    fn raw(&self) -> f64 {
+        median(self.raw.clone())
+    }
+}
+
+fn client(url: &str) -> Client {
+    Client::builder(url).token("bench").connect().unwrap()
+}
+
+fn client_blocking(c: &Client, n: u64) -> (f64, Vec<Duration>) {
+    let mut lat = Vec::with_capacity(n as usize);
+    let start = Instant::now();
+    for _ in 0..n {
+        let t = Instant::now();
+        c.send_message(server::CHAT_ID, server::TEXT).unwrap();
+        lat.push(t.elapsed());
+    }
+    (n as f64 / start.elapsed().as_secs_f64(), lat)
+}
+
+fn client_threads(c: &Client, threads: u64, n: u64) -> f64 {
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                for _ in 0..n / threads {
+                    c.send_message(server::CHAT_ID, server::TEXT).unwrap();
+                }
+            });
+        }
+    });
+    (n / threads * threads) as f64 / start.elapsed().as_secs_f64()
+}
+
+fn client_pipelined(c: &Client, n: u64, window: usize) -> f64 {
+    let start = Instant::now();
+    let mut q = VecDeque::with_capacity(window);
+    for _ in 0..n {
+        if q.len() == window {
+            let pending: trueconf_bot::Pending<_> = q.pop_front().unwrap();
+            pending.wait().unwrap();
+        }
+        q.push_back(
+            c.send_message_pending(server::CHAT_ID, server::TEXT)
+                .unwrap(),
+        );
+    }
+    for pending in q {
+        pending.wait().unwrap();
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+fn client_events(c: &Client, n: u64, window: u64) -> f64 {
+    let events = c.events();
+    let start = Instant::now();
+    c.call(
+        "benchEvents",
+        serde_json::json!({"count": n, "window": window}),
+    )
+    .unwrap();
+    let mut got = 0u64;
+    loop {
+        match events.recv().unwrap() {
+            Event::NewMessage(m) => {
+                std::hint::black_box(m);
+                got += 1;
+            }
+            Event::Raw { method, .. } if method == "benchDone" => break,
+            other => panic!("unexpected event {other:?}"),
+        }
+    }
+    assert_eq!(got, n);
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+fn client_connect(url: &str) -> Duration {
+    let start = Instant::now();
+    let c = client(url);
+    let took = start.elapsed();
+    c.close();
+    took
+}
+
+/// Row 6 (upload and download of 1 GiB: MB/s and peak memory) belongs to
+/// the files benchmark: this is its hook. Return its rows (client beside a
+/// raw HTTP baseline, like the others) and they are printed in place.
+fn files_rows(_url: &str, _rounds: u64) -> Vec<Row> {
+    Vec::new()
+}
+
+fn main() {
+    if std::env::var("BENCH_ROLE").as_deref() == Ok("idle") {
+        idle_child();
+        return;
+    }
+    let n = env_u64("BENCH_N", 20_000);
+    let rounds = env_u64("BENCH_ROUNDS", 3).max(1);
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    let want = |key: &str| only.is_empty() || only.split(',').any(|k| k.trim() == key);
+    let url = server::start();
+    let c = client(&url);
+    let mut rows = Vec::new();
+
+    if want("blocking") {
+        let mut pairs = Pairs::default();
+        let (mut lat, mut raw_lat) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            let (raw, l) = server::blocking(&url, n);
+            raw_lat.extend(l);
+            let (one, l) = client_blocking(&c, n);
+            lat.extend(l);
+            pairs.push(one, raw);
+        }
+        let ratio = pairs.ratio();
+        rows.push(
+            Row::new(
+                "1. one caller, blocking calls",
+                per_s(pairs.client()),
+                per_s(pairs.raw()),
+                format!("{ratio:.2}x raw blocking"),
+            )
+            .target("≥ 0.8x", ratio >= 0.8),
+        );
+        rows.push(Row::new(
+            "1. one caller, latency p50 / p99",
+            format!("{} / {}", us(pct(&mut lat, 0.5)), us(pct(&mut lat, 0.99))),
+            format!(
+                "{} / {}",
+                us(pct(&mut raw_lat, 0.5)),
+                us(pct(&mut raw_lat, 0.99))
+            ),
+            String::new(),
+        ));
+    }
+
+    if want("threads") {
+        for threads in [4u64, 16] {
+            let mut pairs = Pairs::default();
+            for _ in 0..rounds {
+                let (raw, _) = server::blocking(&url, n);
+                let rate = client_threads(&c, threads, n * threads.min(8) / 2);
+                pairs.push(rate, raw);
+            }
+            let ratio = pairs.ratio();
+            let row = Row::new(
+                format!("2. {threads} caller threads, one client"),
+                per_s(pairs.client()),
+                per_s(pairs.raw()),
+                format!("{ratio:.2}x raw blocking"),
+            );
+            rows.push(if threads == 16 {
+                row.target("≥ 3x", ratio >= 3.0)
+            } else {
+                row
+            });
+        }
+    }
+
+    if want("pipelined") {
+        for window in [16u64, 256] {
+            let mut pairs = Pairs::default();
+            for _ in 0..rounds {
+                let raw = server::pipelined(&url, n * 4, window);
+                let rate = client_pipelined(&c, n * 4, window as usize);
+                pairs.push(rate, raw);
+            }
+            let ratio = pairs.ratio();
+            let row = Row::new(
+                format!("3. Pending from one thread, window {window}"),
+                per_s(pairs.client()),
+                format!("{} (raw pipelined, window {window})", per_s(pairs.raw())),
+                format!("{ratio:.2}x raw pipelined"),
+            );
+            rows.push(if window == 256 {
+                row.target("≥ 0.5x", ratio >= 0.5)
+            } else {
+                row
+            });
+        }
+    }
+
+    if want("events") {
+        let count = n * 5;
+        let window = 1024;
+        let mut pairs = Pairs::default();
+        for _ in 0..rounds {
+            let raw = server::events(&url, count, window);
+            let rate = client_events(&c, count, window);
+            pairs.push(rate, raw);
+        }
+        let rate = pairs.client();
+        rows.push(
+            Row::new(
+                "4. event intake (decoded, acked, handed over)",
+                per_s(rate),
+                format!("{} (raw: read + ack, no JSON)", per_s(pairs.raw())),
+                format!("{:.2}x raw", pairs.ratio()),
+            )
+            .target("≥ 200000/s", rate >= 200_000.0),
+        );
+    }
+
+    if want("connect") {
+        let per_round = env_u64("BENCH_CONNECTS", 50);
+        let (mut client_t, mut raw_t) = (Vec::new(), Vec::new());
+        let mut pairs = Pairs::default();
+        for _ in 0..rounds {
+            let (mut cr, mut rr) = (Vec::new(), Vec::new());
+            for _ in 0..per_round {
+                rr.push(server::connect_auth(&url));
+                cr.push(client_connect(&url));
+            }
+            let (cm, rm) = (pct(&mut cr, 0.5), pct(&mut rr, 0.5));
+            // As a rate, so that the ratio reads like the others.
+            pairs.push(1.0 / cm.as_secs_f64(), 1.0 / rm.as_secs_f64());
+            client_t.extend(cr);
+            raw_t.extend(rr);
+        }
+        rows.push(Row::new(
+            "5. connect + authenticate, p50 / p99",
+            format!(
+                "{} / {}",
+                us(pct(&mut client_t, 0.5)),
+                us(pct(&mut client_t, 0.99))
+            ),
+            format!(
+                "{} / {} (TCP + upgrade + auth frame)",
+                us(pct(&mut raw_t, 0.5)),
+                us(pct(&mut raw_t, 0.99))
+            ),
+            format!("{:.2}x raw speed", pairs.ratio()),
+        ));
+    }
+
+    if want("files") {
+        let files = files_rows(&url, rounds);
+        if files.is_empty() {
+            rows.push(Row::new(
+                "6. upload + download 1 GiB",
+                "not measured here yet: the files benchmark plugs into `files_rows`".into(),
+                String::new(),
+                String::new(),
+            ));
+        }
+        rows.extend(files);
+    }
+
+    if want("memory") {
+        let count = env_u64("BENCH_IDLE", 100);
+        let out = Command::new(std::env::current_exe().unwrap())
+            .env("BENCH_ROLE", "idle")
+            .env("BENCH_URL", &url)
+            .env("BENCH_IDLE", count.to_string())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let nums: Vec<f64> = text
+            .split_whitespace()
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        assert_eq!(nums.len(), 4, "idle child said: {text} {:?}", out.stderr);
+        let (rss, hwm, threads, raw_rss) = (nums[0], nums[1], nums[2], nums[3]);
+        rows.push(
+            Row::new(
+                format!("7. idle client memory (RSS, {count} clients)"),
+                format!(
+                    "{:.0} KiB per client (peak {:.0} KiB), {:.0} thread(s) each",
+                    rss, hwm, threads
+                ),
+                format!("{raw_rss:.0} KiB per raw socket"),
+                String::new(),
+            )
+            .target("< 2 MiB", rss < 2048.0),
+        );
+    }
+
+    c.close();
+    println!("BENCH_N={n} BENCH_ROUNDS={rounds}; medians of the rounds\n");
+    println!("| measurement | client | raw tungstenite, same run | ratio | target |");
+    println!("|---|---:|---:|---:|---|");
+    for r in rows {
+        println!(
+            "| {} | {} | {} | {} | {} |",
+            r.name, r.client, r.raw, r.ratio, r.target
+        );
+    }
+}
+
+/// `VmRSS` and `VmHWM` of this process, in KiB, and its thread count.
+fn status() -> (f64, f64, f64) {
+    let text = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
+    };
+    (field("VmRSS:"), field("VmHWM:"), field("Threads:"))
+}
+
+/// The child of row 7: idle clients over the process baseline, then raw
+/// sockets for comparison. Prints four numbers: KiB RSS per client, KiB
+/// peak RSS per client, threads per client, KiB RSS per raw socket.
+fn idle_child() {
+    let url = std::env::var("BENCH_URL").unwrap();
+    let count = env_u64("BENCH_IDLE", 100);
+    // One-time initialisation (TLS roots, loggers, ...) is not per client.
+    client(&url).close();
+    std::thread::sleep(Duration::from_millis(100));
+    let (rss0, hwm0, threads0) = status();
+    let clients: Vec<Client> = (0..count).map(|_| client(&url)).collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let (rss1, hwm1, threads1) = status();
+    let sockets: Vec<_> = (0..count).map(|_| server::raw_client(&url)).collect();
+    std::thread::sleep(Duration::from_millis(100));
+    let (rss2, _, _) = status();
+    let k = count as f64;
+    println!(
+        "{} {} {} {}",
+        (rss1 - rss0) / k,
+        (hwm1 - hwm0) / k,
+        (threads1 - threads0) / k,
+        (rss2 - rss1) / k
+    );
+    drop(sockets);
+    for c in &clients {
+        c.close();
+    }
+}
