@@ -5,7 +5,7 @@ use crate::config::{Config, ReconnectPolicy};
 use crate::connection::{ConnectionState, Inner};
 use crate::error::{Error, Result};
 use crate::event::Events;
-use crate::pending::{decode_payload, Pending};
+use crate::pending::{decode_payload, decode_response, Pending};
 use crate::protocol::Method;
 use crate::secret::Secret;
 use crate::transport::endpoint::{Endpoint, DEFAULT_WS_PATH};
@@ -94,7 +94,10 @@ impl Client {
 
     /// Sends a typed request and waits for its response.
     pub fn request<M: Method>(&self, request: &M) -> Result<M::Response> {
-        self.request_pending(request)?.wait()
+        request.validate()?;
+        let payload = serde_json::to_string(request)
+            .map_err(|e| Error::Config(format!("cannot encode {}: {e}", M::NAME)))?;
+        self.call_raw(Cow::Borrowed(M::NAME), &payload)
     }
 
     /// Sends a typed request now; wait for the response later.
@@ -109,7 +112,24 @@ impl Client {
     /// payload: the escape hatch for methods this library does not type.
     /// An `errorCode` answer becomes [`Error::Api`].
     pub fn call(&self, method: &str, payload: serde_json::Value) -> Result<serde_json::Value> {
-        self.call_pending(method, payload)?.wait()
+        if method.is_empty() {
+            return Err(crate::protocol::InvalidInput::new("method", "must not be empty").into());
+        }
+        self.call_raw(Cow::Owned(method.to_string()), &payload.to_string())
+    }
+
+    /// Sends and waits, taking the lead of the reads before sending when
+    /// it is free (see the connection module).
+    fn call_raw<T: DeserializeOwned>(
+        &self,
+        method: Cow<'static, str>,
+        payload_json: &str,
+    ) -> Result<T> {
+        let payload = self
+            .handle
+            .inner
+            .call(method.clone(), payload_json, self.timeout)?;
+        decode_response(&method, payload, decode_payload::<T>)
     }
 
     /// [`call`](Client::call), pipelined.

@@ -9,15 +9,16 @@
 use crate::auth::{self, Token};
 use crate::config::Config;
 use crate::error::{ApiErrorCode, Error, Result, TimeoutKind};
+use crate::oneshot::{Filled, Slot};
 use crate::protocol::frame::{ack_text, error_code, request_text, Frame};
 use crate::protocol::methods::{Auth, AuthResponse};
-use crate::protocol::Method;
 use crate::transport::connect::open_websocket;
-use crate::transport::socket::{lock, Driver, Incoming, Shared};
+use crate::transport::socket::{lock, Driver, Incoming, Leader, Led, Shared, Sink};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -70,9 +71,29 @@ pub enum ConnectionState {
 }
 
 struct PendingEntry {
-    tx: Sender<Reply>,
+    slot: Arc<Slot<Reply>>,
     generation: u64,
 }
+
+/// Hashes request ids (unique integers) with one multiplication.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+type PendingTable = HashMap<u64, PendingEntry, BuildHasherDefault<IdHasher>>;
 
 /// One WebSocket connection's shared half and its generation number.
 pub(crate) struct Link {
@@ -95,13 +116,16 @@ pub(crate) struct Inner {
     pub(crate) config: Config,
     status: Mutex<Status>,
     status_changed: Condvar,
-    pending: Mutex<HashMap<u64, PendingEntry>>,
+    pending: Mutex<PendingTable>,
     shutdown: AtomicBool,
     user_id: Mutex<String>,
     token: Mutex<Option<Token>>,
     pub(crate) agent: ureq::Agent,
     tls_config: Option<Arc<rustls::ClientConfig>>,
     events_rx: Receiver<EventItem>,
+    /// The sending end of the event queue; taken when the I/O thread ends,
+    /// which closes the queue.
+    events_tx: Mutex<Option<Sender<EventItem>>>,
     progress_watchers: Mutex<HashMap<u64, (String, Sender<u64>)>>,
     upload_limits: Mutex<Option<serde_json::Value>>,
     reconnects: AtomicU64,
@@ -111,11 +135,9 @@ pub(crate) struct Inner {
 }
 
 /// The I/O side's context: whoever runs the driver (the connecting thread,
-/// then the I/O thread) owns the event sender, so the event channel closes
-/// exactly when the I/O thread ends.
+/// then the I/O thread).
 struct Io {
     inner: Arc<Inner>,
-    events: Sender<EventItem>,
 }
 
 /// Upload progress reports for one file; unregisters on drop.
@@ -135,7 +157,9 @@ impl Drop for ProgressWatch {
 /// A request in flight.
 pub(crate) struct Call {
     id: u64,
-    rx: Receiver<Reply>,
+    slot: Arc<Slot<Reply>>,
+    /// The link the request went out on: waiting may lead its reads.
+    link: Arc<Link>,
     method: Cow<'static, str>,
     inner: Arc<Inner>,
 }
@@ -160,17 +184,64 @@ impl Call {
         &self.method
     }
 
+    /// The method name, owned (free for the typed methods' static names).
+    pub(crate) fn method_name(&self) -> Cow<'static, str> {
+        self.method.clone()
+    }
+
     /// Waits for the response payload. An `errorCode` payload becomes
     /// [`Error::Api`].
+    ///
+    /// A waiter whose response is not in yet reads the socket itself if no
+    /// other thread does ("leads", see [`Shared::lead`]); otherwise it parks
+    /// until the leader or the I/O thread hands it the response.
     pub(crate) fn wait(self, timeout: Duration) -> Result<Option<Box<RawValue>>> {
-        let reply = match self.rx.recv_timeout(timeout) {
-            Ok(reply) => reply,
-            Err(RecvTimeoutError::Timeout) => {
+        let link = self.link.clone();
+        let leader = match self.slot.is_filled() {
+            true => None,
+            false => link.shared.try_lead(),
+        };
+        self.wait_led(Instant::now() + timeout, timeout, leader)
+    }
+
+    /// [`wait`](Self::wait) until `deadline` (`timeout` is what the error
+    /// reports), leading the reads with `leader` if given and parking
+    /// otherwise.
+    fn wait_led(
+        self,
+        deadline: Instant,
+        timeout: Duration,
+        leader: Option<Leader<'_>>,
+    ) -> Result<Option<Box<RawValue>>> {
+        let reply = match self.slot.try_take() {
+            Some(reply) => Some(reply),
+            None => match leader {
+                Some(mut leader) => {
+                    self.slot.set_leading(true);
+                    let led = leader.run(
+                        deadline,
+                        || self.slot.is_filled(),
+                        |incoming, sink| self.inner.dispatch(incoming, sink),
+                    );
+                    self.slot.set_leading(false);
+                    drop(leader);
+                    match led {
+                        Led::Done => self.slot.try_take(),
+                        Led::TimedOut => None,
+                        Led::Failed => self.slot.wait_until(deadline),
+                    }
+                }
+                None => self.slot.wait_until(deadline),
+            },
+        };
+        let reply = match reply {
+            Some(reply) => reply,
+            None => {
                 // Abandon the entry; a reply that raced in still counts.
                 lock(&self.inner.pending).remove(&self.id);
-                match self.rx.try_recv() {
-                    Ok(reply) => reply,
-                    Err(_) => {
+                match self.slot.try_take() {
+                    Some(reply) => reply,
+                    None => {
                         return Err(Error::Timeout {
                             kind: TimeoutKind::Request,
                             after: timeout,
@@ -178,7 +249,6 @@ impl Call {
                     }
                 }
             }
-            Err(RecvTimeoutError::Disconnected) => Reply::Closed,
         };
         match reply {
             Reply::Payload(payload) => match error_code(payload.as_deref()) {
@@ -198,10 +268,10 @@ impl Call {
 
 impl Drop for Call {
     fn drop(&mut self) {
-        if !self.rx.is_empty() {
-            return;
+        // A filled slot was removed from the table by whoever filled it.
+        if !self.slot.is_filled() {
+            lock(&self.inner.pending).remove(&self.id);
         }
-        lock(&self.inner.pending).remove(&self.id);
     }
 }
 
@@ -225,13 +295,14 @@ impl Inner {
                 failure: None,
             }),
             status_changed: Condvar::new(),
-            pending: Mutex::new(HashMap::new()),
+            pending: Mutex::new(PendingTable::default()),
             shutdown: AtomicBool::new(false),
             user_id: Mutex::new(String::new()),
             token: Mutex::new(token),
             agent,
             tls_config,
             events_rx,
+            events_tx: Mutex::new(Some(events_tx)),
             progress_watchers: Mutex::new(HashMap::new()),
             upload_limits: Mutex::new(None),
             reconnects: AtomicU64::new(0),
@@ -240,7 +311,6 @@ impl Inner {
         });
         let io = Io {
             inner: inner.clone(),
-            events: events_tx,
         };
         let (driver, link) = io.establish(0)?;
         io.inner.publish(link.clone());
@@ -255,6 +325,27 @@ impl Inner {
         Ok(inner)
     }
 
+    /// Sends a request and waits for its response. The caller takes the
+    /// lead of the link's reads before sending if no other thread has it,
+    /// so that the response wakes this thread only (see
+    /// [`Shared::try_lead`]).
+    pub(crate) fn call(
+        self: &Arc<Self>,
+        method: Cow<'static, str>,
+        payload_json: &str,
+        timeout: Duration,
+    ) -> Result<Option<Box<RawValue>>> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let link = self.wait_link(deadline)?;
+            let leader = link.shared.try_lead();
+            if let Some(call) = self.queue(&link, method.clone(), payload_json) {
+                return call.wait_led(deadline, timeout, leader);
+            }
+            // The link died before anything was written: wait for the next.
+        }
+    }
+
     /// Queues a request on the current link, waiting for one until
     /// `deadline` while reconnecting.
     pub(crate) fn start_call(
@@ -265,33 +356,45 @@ impl Inner {
     ) -> Result<Call> {
         loop {
             let link = self.wait_link(deadline)?;
-            let (tx, rx) = crossbeam_channel::bounded(1);
-            let queued = link.shared.enqueue_with(|queue| {
-                let mut pending = lock(&self.pending);
-                if link.dead.load(Ordering::Acquire) {
-                    return None;
-                }
-                let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-                pending.insert(
-                    id,
-                    PendingEntry {
-                        tx,
-                        generation: link.generation,
-                    },
-                );
-                queue.push(Message::text(request_text(id, &method, payload_json)));
-                Some(id)
-            });
-            if let Some(id) = queued {
-                return Ok(Call {
-                    id,
-                    rx,
-                    method,
-                    inner: self.clone(),
-                });
+            if let Some(call) = self.queue(&link, method.clone(), payload_json) {
+                return Ok(call);
             }
             // The link died before anything was written: wait for the next.
         }
+    }
+
+    /// Allocates an id, registers the request and queues its frame on
+    /// `link`; `None` if the link died first.
+    fn queue(
+        self: &Arc<Self>,
+        link: &Arc<Link>,
+        method: Cow<'static, str>,
+        payload_json: &str,
+    ) -> Option<Call> {
+        let slot = Arc::new(Slot::new());
+        let id = link.shared.enqueue_with(|queue| {
+            let mut pending = lock(&self.pending);
+            if link.dead.load(Ordering::Acquire) {
+                return None;
+            }
+            let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+            pending.insert(
+                id,
+                PendingEntry {
+                    slot: slot.clone(),
+                    generation: link.generation,
+                },
+            );
+            queue.push(Message::text(request_text(id, &method, payload_json)));
+            Some(id)
+        })?;
+        Some(Call {
+            id,
+            slot,
+            link: link.clone(),
+            method,
+            inner: self.clone(),
+        })
     }
 
     /// The current link, waiting for one up to `deadline`.
@@ -411,6 +514,83 @@ impl Inner {
         }
     }
 
+    /// Routes one incoming frame: responses to their callers, server
+    /// requests to the event queue (then acknowledged).
+    pub(crate) fn dispatch(&self, incoming: Incoming, sink: &mut Sink) {
+        let text = match incoming {
+            Incoming::Text(text) => text,
+            Incoming::Binary(len) => {
+                log::warn!("ignored a binary frame of {len} bytes (the protocol is JSON text)");
+                return;
+            }
+        };
+        match Frame::parse(text.as_str()) {
+            Ok(Frame::Response { id, payload }) => {
+                let entry = lock(&self.pending).remove(&id);
+                match entry {
+                    Some(entry) => {
+                        if entry.slot.fill(Reply::Payload(payload)) == Filled::ToLeader {
+                            sink.wake_leader = true;
+                        }
+                    }
+                    None => log::debug!("dropped a response to unknown or abandoned request {id}"),
+                }
+            }
+            Ok(Frame::Request {
+                id,
+                method,
+                payload,
+            }) => {
+                self.observe(&method, payload.as_deref());
+                // Unbounded: the I/O thread never blocks on the application.
+                self.queue_event(EventItem::Wire { method, payload });
+                sink.replies.push(Message::text(ack_text(id)));
+            }
+            Err(e) => {
+                let excerpt: String = text.as_str().chars().take(200).collect();
+                log::warn!("dropped an unreadable frame ({e}): {excerpt}");
+            }
+        }
+    }
+
+    /// Lets internal waiters see events they depend on.
+    fn observe(&self, method: &str, payload: Option<&RawValue>) {
+        match method {
+            "uploadFileProgress" | "uploadingProgress" => {
+                #[derive(serde::Deserialize)]
+                struct Progress {
+                    #[serde(rename = "fileId")]
+                    file_id: String,
+                    #[serde(deserialize_with = "crate::protocol::lenient::u64_any")]
+                    progress: u64,
+                }
+                let Some(p) = payload.and_then(|p| serde_json::from_str::<Progress>(p.get()).ok())
+                else {
+                    return;
+                };
+                for (file_id, tx) in lock(&self.progress_watchers).values() {
+                    if *file_id == p.file_id {
+                        let _ = tx.send(p.progress);
+                    }
+                }
+            }
+            "getFileUploadLimits" => {
+                if let Some(v) = payload.and_then(|p| serde_json::from_str(p.get()).ok()) {
+                    self.set_upload_limits(v);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Queues an event for the application (unbounded: the connection never
+    /// blocks on the application).
+    fn queue_event(&self, item: EventItem) {
+        if let Some(tx) = &*lock(&self.events_tx) {
+            let _ = tx.send(item);
+        }
+    }
+
     fn is_shutdown(&self) -> bool {
         self.shutdown.load(Ordering::Acquire)
     }
@@ -523,18 +703,19 @@ impl Io {
         let payload = serde_json::to_string(&request)
             .map_err(|e| Error::Config(format!("cannot encode auth: {e}")))?;
         let deadline = Instant::now() + config.auth_timeout;
-        let (tx, rx) = crossbeam_channel::bounded(1);
+        let slot = Arc::new(Slot::new());
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         lock(&inner.pending).insert(
             id,
             PendingEntry {
-                tx,
+                slot: slot.clone(),
                 generation: link.generation,
             },
         );
         let call = Call {
             id,
-            rx,
+            slot,
+            link: link.clone(),
             method: Cow::Borrowed("auth"),
             inner: inner.clone(),
         };
@@ -545,7 +726,7 @@ impl Io {
                 &payload.to_string(),
             )))
         });
-        while call.rx.is_empty() {
+        while !call.slot.is_filled() {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return Err(Error::Timeout {
@@ -554,9 +735,7 @@ impl Io {
                 });
             }
             driver
-                .turn(Some(left), |incoming, replies| {
-                    self.dispatch(incoming, replies)
-                })
+                .turn(Some(left), |incoming, sink| inner.dispatch(incoming, sink))
                 .map_err(|e| Error::Connect(format!("during authentication: {e}")))?;
         }
         let payload = call.wait(Duration::ZERO)?;
@@ -565,73 +744,6 @@ impl Io {
             serde_json::from_str(raw).map_err(|e| Error::decode("the auth response", e, raw))?;
         *lock(&inner.user_id) = authorized.user_id;
         Ok(())
-    }
-
-    /// Routes one incoming frame: responses to their callers, server
-    /// requests to the event queue (then acknowledged).
-    fn dispatch(&self, incoming: Incoming<'_>, replies: &mut Vec<Message>) {
-        let text = match incoming {
-            Incoming::Text(text) => text,
-            Incoming::Binary(len) => {
-                log::warn!("ignored a binary frame of {len} bytes (the protocol is JSON text)");
-                return;
-            }
-        };
-        match Frame::parse(text) {
-            Ok(Frame::Response { id, payload }) => {
-                let entry = lock(&self.inner.pending).remove(&id);
-                match entry {
-                    Some(entry) => {
-                        let _ = entry.tx.send(Reply::Payload(payload));
-                    }
-                    None => log::debug!("dropped a response to unknown or abandoned request {id}"),
-                }
-            }
-            Ok(Frame::Request {
-                id,
-                method,
-                payload,
-            }) => {
-                self.observe(&method, payload.as_deref());
-                // Unbounded: the I/O thread never blocks on the application.
-                let _ = self.events.send(EventItem::Wire { method, payload });
-                replies.push(Message::text(ack_text(id)));
-            }
-            Err(e) => {
-                let excerpt: String = text.chars().take(200).collect();
-                log::warn!("dropped an unreadable frame ({e}): {excerpt}");
-            }
-        }
-    }
-
-    /// Lets internal waiters see events they depend on.
-    fn observe(&self, method: &str, payload: Option<&RawValue>) {
-        match method {
-            "uploadFileProgress" | "uploadingProgress" => {
-                #[derive(serde::Deserialize)]
-                struct Progress {
-                    #[serde(rename = "fileId")]
-                    file_id: String,
-                    #[serde(deserialize_with = "crate::protocol::lenient::u64_any")]
-                    progress: u64,
-                }
-                let Some(p) = payload.and_then(|p| serde_json::from_str::<Progress>(p.get()).ok())
-                else {
-                    return;
-                };
-                for (file_id, tx) in lock(&self.inner.progress_watchers).values() {
-                    if *file_id == p.file_id {
-                        let _ = tx.send(p.progress);
-                    }
-                }
-            }
-            "getFileUploadLimits" => {
-                if let Some(v) = payload.and_then(|p| serde_json::from_str(p.get()).ok()) {
-                    self.inner.set_upload_limits(v);
-                }
-            }
-            _ => {}
-        }
     }
 
     /// The I/O thread: serve the link, and on loss reconnect until closed.
@@ -644,7 +756,8 @@ impl Io {
                 break;
             }
             log::warn!("connection lost: {reason}");
-            let _ = self.events.send(EventItem::Disconnected(reason.clone()));
+            self.inner
+                .queue_event(EventItem::Disconnected(reason.clone()));
             if !self.inner.config.reconnect.enabled {
                 self.finish(Some(format!(
                     "connection lost ({reason}) and reconnecting is off"
@@ -656,7 +769,7 @@ impl Io {
                     driver = d;
                     link = l;
                     self.inner.reconnects.fetch_add(1, Ordering::Relaxed);
-                    let _ = self.events.send(EventItem::Reconnected);
+                    self.inner.queue_event(EventItem::Reconnected);
                 }
                 None => return,
             }
@@ -682,8 +795,8 @@ impl Io {
             if let Some(idle) = config.idle_timeout {
                 wait = wait.min((last_received + idle).saturating_duration_since(now));
             }
-            match driver.turn(Some(wait), |incoming, replies| {
-                self.dispatch(incoming, replies)
+            match driver.turn(Some(wait), |incoming, sink| {
+                self.inner.dispatch(incoming, sink)
             }) {
                 Ok(turn) if turn.received => last_received = Instant::now(),
                 Ok(_) => {}
@@ -724,8 +837,10 @@ impl Io {
             }
         };
         for entry in failed {
-            let _ = entry.tx.send(reply());
+            entry.slot.fill(reply());
         }
+        // A caller that leads waits on the socket, not on its slot.
+        link.shared.wake_leader();
         let mut status = lock(&self.inner.status);
         status.link = None;
         if status.state == ConnectionState::Connected {
@@ -772,8 +887,10 @@ impl Io {
         }
         let failed: Vec<PendingEntry> = lock(&self.inner.pending).drain().map(|(_, e)| e).collect();
         for entry in failed {
-            let _ = entry.tx.send(Reply::Closed);
+            entry.slot.fill(Reply::Closed);
         }
+        // The event queue closes once drained.
+        lock(&self.inner.events_tx).take();
         let mut status = lock(&self.inner.status);
         status.state = ConnectionState::Closed;
         status.link = None;

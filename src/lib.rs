@@ -9,6 +9,7 @@ mod config;
 mod connection;
 pub mod error;
 mod event;
+mod oneshot;
 mod pending;
 pub mod protocol;
 mod secret;

@@ -38,6 +38,24 @@ pub(crate) fn decode_payload<T: DeserializeOwned>(
     serde_json::from_str(payload.map(RawValue::get).unwrap_or("{}"))
 }
 
+/// Decodes the payload of a successful response of `method`.
+pub(crate) fn decode_response<T>(
+    method: &str,
+    payload: Option<Box<RawValue>>,
+    decode: fn(Option<&RawValue>) -> std::result::Result<T, serde_json::Error>,
+) -> Result<T> {
+    decode(payload.as_deref()).map_err(|e| {
+        Error::decode(
+            format!("the {method} response"),
+            e,
+            payload
+                .as_deref()
+                .map(RawValue::get)
+                .unwrap_or("(no payload)"),
+        )
+    })
+}
+
 impl<T: DeserializeOwned> Pending<T> {
     pub(crate) fn new(call: Call, timeout: Duration) -> Self {
         Pending {
@@ -63,17 +81,8 @@ impl<T> Pending<T> {
 
     /// Waits for the response up to `timeout`.
     pub fn wait_timeout(self, timeout: Duration) -> Result<T> {
-        let method = self.call.method().to_string();
+        let method = self.call.method_name();
         let payload = self.call.wait(timeout)?;
-        (self.decode)(payload.as_deref()).map_err(|e| {
-            Error::decode(
-                format!("the {method} response"),
-                e,
-                payload
-                    .as_deref()
-                    .map(RawValue::get)
-                    .unwrap_or("(no payload)"),
-            )
-        })
+        decode_response(&method, payload, self.decode)
     }
 }

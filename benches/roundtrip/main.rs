@@ -42,6 +42,7 @@ struct Row {
     client: String,
     raw: String,
     ratio: String,
+    cpu: String,
     target: String,
 }
 
@@ -52,8 +53,14 @@ impl Row {
             client,
             raw,
             ratio,
+            cpu: String::new(),
             target: String::new(),
         }
+    }
+
+    fn cpu(mut self, cpu: String) -> Row {
+        self.cpu = cpu;
+        self
     }
 
     fn target(mut self, what: &str, met: bool) -> Row {
@@ -80,17 +87,58 @@ fn per_s(rate: f64) -> String {
     format!("{rate:.0}/s")
 }
 
+/// CPU time of this process so far (all threads, the server's included),
+/// in seconds: `utime + stime` of `/proc/self/stat`.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<f64> = after
+        .split_whitespace()
+        .map(|v| v.parse().unwrap_or(0.0))
+        .collect();
+    // Fields 14 and 15 of the file; `after` starts at field 3.
+    (f.get(11).unwrap_or(&0.0) + f.get(12).unwrap_or(&0.0)) / 100.0
+}
+
+/// Runs `f` (which returns operations per second over `ops` operations)
+/// and returns (rate, CPU µs per operation).
+fn measured(ops: u64, f: impl FnOnce() -> f64) -> (f64, f64) {
+    let cpu = cpu_seconds();
+    let rate = f();
+    (rate, (cpu_seconds() - cpu) * 1e6 / ops as f64)
+}
+
 /// Per-round (client, raw) measurements of one row.
 #[derive(Default)]
 struct Pairs {
     client: Vec<f64>,
     raw: Vec<f64>,
+    client_cpu: Vec<f64>,
+    raw_cpu: Vec<f64>,
 }
 
 impl Pairs {
     fn push(&mut self, client: f64, raw: f64) {
         self.client.push(client);
         self.raw.push(raw);
+    }
+
+    fn push_cpu(&mut self, client: (f64, f64), raw: (f64, f64)) {
+        self.push(client.0, raw.0);
+        self.client_cpu.push(client.1);
+        self.raw_cpu.push(raw.1);
+    }
+
+    /// "CPU µs per op, client / raw" (whole process, server included).
+    fn cpu(&self) -> String {
+        if self.client_cpu.is_empty() {
+            return String::new();
+        }
+        format!(
+            "{:.1} / {:.1}",
+            median(self.client_cpu.clone()),
+            median(self.raw_cpu.clone())
+        )
     }
 
     fn ratio(&self) -> f64 {
@@ -215,11 +263,17 @@ fn main() {
         let mut pairs = Pairs::default();
         let (mut lat, mut raw_lat) = (Vec::new(), Vec::new());
         for _ in 0..rounds {
-            let (raw, l) = server::blocking(&url, n);
-            raw_lat.extend(l);
-            let (one, l) = client_blocking(&c, n);
-            lat.extend(l);
-            pairs.push(one, raw);
+            let raw = measured(n, || {
+                let (rate, l) = server::blocking(&url, n);
+                raw_lat.extend(l);
+                rate
+            });
+            let one = measured(n, || {
+                let (rate, l) = client_blocking(&c, n);
+                lat.extend(l);
+                rate
+            });
+            pairs.push_cpu(one, raw);
         }
         let ratio = pairs.ratio();
         rows.push(
@@ -229,6 +283,7 @@ fn main() {
                 per_s(pairs.raw()),
                 format!("{ratio:.2}x raw blocking"),
             )
+            .cpu(pairs.cpu())
             .target("≥ 0.8x", ratio >= 0.8),
         );
         rows.push(Row::new(
@@ -247,9 +302,10 @@ fn main() {
         for threads in [4u64, 16] {
             let mut pairs = Pairs::default();
             for _ in 0..rounds {
-                let (raw, _) = server::blocking(&url, n);
-                let rate = client_threads(&c, threads, n * threads.min(8) / 2);
-                pairs.push(rate, raw);
+                let raw = measured(n, || server::blocking(&url, n).0);
+                let calls = n * threads.min(8) / 2;
+                let rate = measured(calls, || client_threads(&c, threads, calls));
+                pairs.push_cpu(rate, raw);
             }
             let ratio = pairs.ratio();
             let row = Row::new(
@@ -257,7 +313,8 @@ fn main() {
                 per_s(pairs.client()),
                 per_s(pairs.raw()),
                 format!("{ratio:.2}x raw blocking"),
-            );
+            )
+            .cpu(pairs.cpu());
             rows.push(if threads == 16 {
                 row.target("≥ 3x", ratio >= 3.0)
             } else {
@@ -270,9 +327,9 @@ fn main() {
         for window in [16u64, 256] {
             let mut pairs = Pairs::default();
             for _ in 0..rounds {
-                let raw = server::pipelined(&url, n * 4, window);
-                let rate = client_pipelined(&c, n * 4, window as usize);
-                pairs.push(rate, raw);
+                let raw = measured(n * 4, || server::pipelined(&url, n * 4, window));
+                let rate = measured(n * 4, || client_pipelined(&c, n * 4, window as usize));
+                pairs.push_cpu(rate, raw);
             }
             let ratio = pairs.ratio();
             let row = Row::new(
@@ -280,7 +337,8 @@ fn main() {
                 per_s(pairs.client()),
                 format!("{} (raw pipelined, window {window})", per_s(pairs.raw())),
                 format!("{ratio:.2}x raw pipelined"),
-            );
+            )
+            .cpu(pairs.cpu());
             rows.push(if window == 256 {
                 row.target("≥ 0.5x", ratio >= 0.5)
             } else {
@@ -294,9 +352,9 @@ fn main() {
         let window = 1024;
         let mut pairs = Pairs::default();
         for _ in 0..rounds {
-            let raw = server::events(&url, count, window);
-            let rate = client_events(&c, count, window);
-            pairs.push(rate, raw);
+            let raw = measured(count, || server::events(&url, count, window));
+            let rate = measured(count, || client_events(&c, count, window));
+            pairs.push_cpu(rate, raw);
         }
         let rate = pairs.client();
         rows.push(
@@ -306,6 +364,7 @@ fn main() {
                 format!("{} (raw: read + ack, no JSON)", per_s(pairs.raw())),
                 format!("{:.2}x raw", pairs.ratio()),
             )
+            .cpu(pairs.cpu())
             .target("≥ 200000/s", rate >= 200_000.0),
         );
     }
@@ -386,12 +445,12 @@ fn main() {
 
     c.close();
     println!("BENCH_N={n} BENCH_ROUNDS={rounds}; medians of the rounds\n");
-    println!("| measurement | client | raw tungstenite, same run | ratio | target |");
-    println!("|---|---:|---:|---:|---|");
+    println!("| measurement | client | raw tungstenite, same run | ratio | CPU µs/op client / raw | target |");
+    println!("|---|---:|---:|---:|---:|---|");
     for r in rows {
         println!(
-            "| {} | {} | {} | {} | {} |",
-            r.name, r.client, r.raw, r.ratio, r.target
+            "| {} | {} | {} | {} | {} | {} |",
+            r.name, r.client, r.raw, r.ratio, r.cpu, r.target
         );
     }
 }

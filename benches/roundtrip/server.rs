@@ -76,6 +76,13 @@ impl Write for Corked {
     }
 }
 
+/// The same read size as the client's (tungstenite zero-fills its whole
+/// read buffer before each read; the default 128 KiB would cost the raw
+/// side several microseconds per round trip that the client does not pay).
+fn ws_config() -> tungstenite::protocol::WebSocketConfig {
+    tungstenite::protocol::WebSocketConfig::default().read_buffer_size(8 << 10)
+}
+
 /// Starts the answering server on loopback; returns its `http://` URL.
 ///
 /// Every request gets a response: `auth` a user id, `sendMessage` a
@@ -95,7 +102,7 @@ pub fn start() -> String {
 }
 
 fn serve(tcp: TcpStream) {
-    let Ok(mut ws) = tungstenite::accept(Corked::new(tcp)) else {
+    let Ok(mut ws) = tungstenite::accept_with_config(Corked::new(tcp), Some(ws_config())) else {
         return;
     };
     loop {
@@ -175,8 +182,12 @@ fn field_u64(text: &str, key: &str) -> u64 {
 pub fn raw_client(url: &str) -> WebSocket<Corked> {
     let addr = url.trim_start_matches("http://");
     let tcp = TcpStream::connect(addr).unwrap();
-    let (ws, _) =
-        tungstenite::client(format!("ws://{addr}/websocket/chat_bot/"), Corked::new(tcp)).unwrap();
+    let (ws, _) = tungstenite::client::client_with_config(
+        format!("ws://{addr}/websocket/chat_bot/"),
+        Corked::new(tcp),
+        Some(ws_config()),
+    )
+    .unwrap();
     ws
 }
 
