@@ -231,7 +231,12 @@ impl Call {
                         Led::Failed => self.slot.wait_until(deadline),
                     }
                 }
-                None => self.slot.wait_until(deadline),
+                None => {
+                    self.link.shared.park();
+                    let reply = self.slot.wait_until(deadline);
+                    self.link.shared.unpark();
+                    reply
+                }
             },
         };
         let reply = match reply {

@@ -21,6 +21,9 @@
 //!    files benchmark plugs in) [files];
 //! 7. idle client memory over the process baseline, measured in a child
 //!    process so the server's memory does not count [memory].
+//!
+//! `BENCH_PROFILE=blocking|threads4|threads16|pending16|pending256|events`
+//! runs one client row alone (`BENCH_N` operations), for `perf record`.
 
 mod server;
 
@@ -257,6 +260,22 @@ fn main() {
     let want = |key: &str| only.is_empty() || only.split(',').any(|k| k.trim() == key);
     let url = server::start();
     let c = client(&url);
+    if let Ok(what) = std::env::var("BENCH_PROFILE") {
+        // One client row alone, for `perf record`.
+        let rate = match what.as_str() {
+            "blocking" => client_blocking(&c, n).0,
+            "raw-blocking" => server::blocking(&url, n).0,
+            "raw-pending256" => server::pipelined(&url, n, 256),
+            "threads4" => client_threads(&c, 4, n),
+            "threads16" => client_threads(&c, 16, n),
+            "pending16" => client_pipelined(&c, n, 16),
+            "pending256" => client_pipelined(&c, n, 256),
+            "events" => client_events(&c, n, 1024),
+            other => panic!("unknown BENCH_PROFILE {other}"),
+        };
+        println!("{what}: {rate:.0}/s");
+        return;
+    }
     let mut rows = Vec::new();
 
     if want("blocking") {

@@ -95,7 +95,9 @@ pub fn start() -> String {
     std::thread::spawn(move || {
         for tcp in listener.incoming() {
             let Ok(tcp) = tcp else { continue };
-            std::thread::spawn(move || serve(tcp));
+            let _ = std::thread::Builder::new()
+                .name("bench-server".into())
+                .spawn(move || serve(tcp));
         }
     });
     url

@@ -137,7 +137,9 @@ pub fn error_code(payload: Option<&RawValue>) -> Option<u32> {
     }
     let p = payload?;
     // Only objects can carry an error code; arrays (getChats) never do.
-    if !p.get().trim_start().starts_with('{') {
+    // Most payloads are successes: skip the parse (and its "missing field"
+    // error) when the key is not there at all.
+    if !p.get().trim_start().starts_with('{') || !p.get().contains("\"errorCode\"") {
         return None;
     }
     serde_json::from_str::<ErrorPayload>(p.get())

@@ -17,12 +17,12 @@
 //!   leader role free ([`Shared::lead`]) becomes the leader: it waits on the
 //!   socket itself (its own epoll instance) and reads every frame that
 //!   arrives, routing each as the I/O thread would, until its own response
-//!   is in. While a leader leads, the I/O thread's epoll stops watching the
-//!   socket for reading (the registration's interest is switched to
-//!   `PRIORITY`, which TCP never raises), so a response wakes exactly one
-//!   thread: the one that waits for it. When the leader leaves, the
-//!   registration is switched back; `epoll_ctl` reports readiness that is
-//!   already there, so nothing that arrived in between is missed. Callers
+//!   is in. While a leader leads, the socket is removed from the I/O
+//!   thread's epoll (any interest that stays registered, even `EPOLLPRI`,
+//!   is woken by TCP's data-ready callback), so a response wakes exactly
+//!   one thread: the one that waits for it. When the leader leaves, the
+//!   socket is added back; `epoll_ctl` reports readiness that is already
+//!   there, so nothing that arrived in between is missed. Callers
 //!   that find a leader park; the leader or the I/O thread hands them their
 //!   responses.
 //! - **The I/O thread** waits on the socket and a wake-up at once, reads
@@ -80,6 +80,9 @@ pub struct Shared {
     failed: AtomicBool,
     /// Some frame arrived since the I/O thread last looked (any reader).
     activity: AtomicBool,
+    /// The last read pass stopped before `WouldBlock`: complete frames may
+    /// wait in user-space buffers, where epoll cannot see them.
+    undrained: AtomicBool,
 }
 
 /// What the I/O thread's epoll watches the socket for.
@@ -87,21 +90,40 @@ pub struct Shared {
 struct Watch {
     /// A caller leads: it reads, the I/O thread does not watch for input.
     leading: bool,
+    /// The I/O thread's epoll watches for input.
+    read_armed: bool,
+    /// Callers parked until someone else reads their response.
+    parked: usize,
+    /// When the last leader left without handing input back to the I/O
+    /// thread (see [`HAND_BACK_AFTER`]).
+    left_at: Option<Instant>,
     /// A flush returned `WouldBlock`: watch for writability.
     write_blocked: bool,
-    current: Interest,
+    /// The registration in the I/O thread's epoll (`None`: not registered).
+    current: Option<Interest>,
 }
 
 impl Watch {
-    fn wanted(&self) -> Interest {
-        match (self.leading, self.write_blocked) {
-            (false, false) => Interest::READABLE,
-            (false, true) => Interest::READABLE | Interest::WRITABLE,
-            (true, false) => Interest::PRIORITY,
-            (true, true) => Interest::WRITABLE,
+    fn wanted(&self) -> Option<Interest> {
+        // Not registered at all rather than registered for something else:
+        // any interest that stays registered (even `EPOLLPRI`) is woken by
+        // the socket's data-ready callback.
+        match (self.read_armed, self.write_blocked) {
+            (true, false) => Some(Interest::READABLE),
+            (true, true) => Some(Interest::READABLE | Interest::WRITABLE),
+            (false, true) => Some(Interest::WRITABLE),
+            (false, false) => None,
         }
     }
 }
+
+/// How long input stays unwatched by the I/O thread after a leader left
+/// with nobody else waiting. A caller that makes call after call takes the
+/// lead again well within this, so the socket is not removed from and
+/// added back to the I/O thread's epoll on every call (two `epoll_ctl`s);
+/// an event that arrives meanwhile is read at most this late (plus one
+/// tick), and a caller that has to park hands input back at once.
+const HAND_BACK_AFTER: Duration = Duration::from_millis(1);
 
 #[derive(Debug)]
 struct LeadPoll {
@@ -285,15 +307,19 @@ impl Shared {
     }
 
     /// Updates what the I/O thread's epoll watches the socket for.
-    fn watch(&self, change: impl FnOnce(&mut Watch)) {
+    fn watch<R>(&self, change: impl FnOnce(&mut Watch) -> R) -> R {
         let mut w = lock(&self.interest);
-        change(&mut w);
+        let r = change(&mut w);
         let wanted = w.wanted();
         if wanted != w.current {
-            match self
-                .registry
-                .reregister(&mut SourceFd(&self.fd), SOCKET, wanted)
-            {
+            let fd = &mut SourceFd(&self.fd);
+            let done = match (w.current, wanted) {
+                (None, Some(i)) => self.registry.register(fd, SOCKET, i),
+                (Some(_), Some(i)) => self.registry.reregister(fd, SOCKET, i),
+                (Some(_), None) => self.registry.deregister(fd),
+                (None, None) => Ok(()),
+            };
+            match done {
                 Ok(()) => w.current = wanted,
                 Err(e) => {
                     drop(w);
@@ -301,6 +327,23 @@ impl Shared {
                 }
             }
         }
+        r
+    }
+
+    /// A caller is about to park until its response is read by someone
+    /// else: make sure someone will read. Pair with [`Shared::unpark`].
+    pub fn park(&self) {
+        self.watch(|w| {
+            w.parked += 1;
+            if !w.leading {
+                w.read_armed = true;
+            }
+        });
+    }
+
+    /// The parked caller of [`Shared::park`] is awake.
+    pub fn unpark(&self) {
+        self.watch(|w| w.parked = w.parked.saturating_sub(1));
     }
 
     /// Whether a thread other than the I/O thread saw the socket fail.
@@ -351,6 +394,7 @@ impl Shared {
         if pass.received {
             self.activity.store(true, Ordering::Relaxed);
         }
+        self.undrained.store(!pass.drained, Ordering::Relaxed);
         if !sink.replies.is_empty() {
             lock(&self.outbox).extend(sink.replies);
         }
@@ -376,7 +420,16 @@ impl Shared {
     /// thread.
     pub fn try_lead(&self) -> Option<Leader<'_>> {
         let poll = self.lead.try_lock().ok()?;
-        self.watch(|w| w.leading = true);
+        let was_armed = self.watch(|w| {
+            w.leading = true;
+            w.left_at = None;
+            std::mem::replace(&mut w.read_armed, false)
+        });
+        if was_armed {
+            // The I/O thread sleeps with input watched; wake it so that it
+            // ticks while input is not (see `HAND_BACK_AFTER`).
+            self.wake();
+        }
         Some(Leader {
             shared: self,
             poll: Some(poll),
@@ -407,17 +460,24 @@ impl Leader<'_> {
         let Some(lead) = self.poll.as_mut() else {
             return Led::Failed;
         };
+        // Nothing buffered in user space: whatever arrives (or arrived) is
+        // reported by epoll, so wait before the first read rather than
+        // paying a read that returns `WouldBlock`.
+        let mut read = shared.undrained.load(Ordering::Relaxed);
         loop {
             if shared.is_broken() {
                 return Led::Failed;
             }
-            match shared.read_pass(&mut on_frame, true) {
-                Ok(pass) => self.drained = pass.drained,
-                Err(e) => {
-                    shared.fail(e);
-                    return Led::Failed;
+            if read {
+                match shared.read_pass(&mut on_frame, true) {
+                    Ok(pass) => self.drained = pass.drained,
+                    Err(e) => {
+                        shared.fail(e);
+                        return Led::Failed;
+                    }
                 }
             }
+            read = true;
             if done() {
                 return Led::Done;
             }
@@ -445,9 +505,19 @@ impl Leader<'_> {
 
 impl Drop for Leader<'_> {
     fn drop(&mut self) {
-        // Hand reading back to the I/O thread; its epoll reports input that
-        // is already waiting when the registration changes.
-        self.shared.watch(|w| w.leading = false);
+        // Hand input back to the I/O thread now if others wait for it (its
+        // epoll reports input that is already waiting when the socket is
+        // added back); otherwise after `HAND_BACK_AFTER`, unless this
+        // thread leads again first.
+        let drained = self.drained;
+        self.shared.watch(|w| {
+            w.leading = false;
+            if w.parked > 0 || !drained {
+                w.read_armed = true;
+            } else {
+                w.left_at = Some(Instant::now());
+            }
+        });
         drop(self.poll.take());
         if !self.drained {
             // Frames may wait in user-space buffers that epoll cannot see.
@@ -477,8 +547,11 @@ impl Driver {
             fd,
             interest: Mutex::new(Watch {
                 leading: false,
+                read_armed: true,
+                parked: 0,
+                left_at: None,
                 write_blocked: false,
-                current: Interest::READABLE,
+                current: Some(Interest::READABLE),
             }),
             lead: Mutex::new(LeadPoll {
                 poll: lead_poll,
@@ -488,6 +561,7 @@ impl Driver {
             failure: Mutex::new(None),
             failed: AtomicBool::new(false),
             activity: AtomicBool::new(false),
+            undrained: AtomicBool::new(true),
         });
         let driver = Driver {
             poll,
@@ -508,8 +582,23 @@ impl Driver {
         mut on_frame: impl FnMut(Incoming, &mut Sink),
     ) -> Result<Turn, LinkError> {
         let mut turn = Turn::default();
+        // While input is not watched here, tick to hand it back in time.
+        let unwatched = self.shared.watch(|w| {
+            if !w.read_armed && !w.leading {
+                match w.left_at {
+                    Some(at) if at.elapsed() < HAND_BACK_AFTER => {}
+                    _ => {
+                        w.read_armed = true;
+                        w.left_at = None;
+                    }
+                }
+            }
+            !w.read_armed
+        });
         let wait = if self.more_to_read {
             Some(Duration::ZERO)
+        } else if unwatched {
+            Some(timeout.map_or(HAND_BACK_AFTER, |t| t.min(HAND_BACK_AFTER)))
         } else {
             timeout
         };
