@@ -48,7 +48,7 @@ use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::{Duration, Instant};
 use tungstenite::protocol::frame::coding::CloseCode;
@@ -71,6 +71,12 @@ pub struct Shared {
     registry: Registry,
     fd: RawFd,
     interest: Mutex<Watch>,
+    /// Mirrors of `Watch::leading` and `Watch::read_armed`, readable
+    /// without the lock.
+    leading_now: AtomicBool,
+    armed_now: AtomicBool,
+    /// Callers parked until someone else reads their response.
+    parked: AtomicUsize,
     /// The leader's own epoll; holding the lock is leading.
     lead: Mutex<LeadPoll>,
     /// Interrupts the leader's wait (the connection is being torn down).
@@ -92,13 +98,13 @@ struct Watch {
     leading: bool,
     /// The I/O thread's epoll watches for input.
     read_armed: bool,
-    /// Callers parked until someone else reads their response.
-    parked: usize,
     /// When the last leader left without handing input back to the I/O
     /// thread (see [`HAND_BACK_AFTER`]).
     left_at: Option<Instant>,
     /// A flush returned `WouldBlock`: watch for writability.
     write_blocked: bool,
+    /// The I/O thread sleeps at most `HAND_BACK_AFTER` at a time.
+    ticking: bool,
     /// The registration in the I/O thread's epoll (`None`: not registered).
     current: Option<Interest>,
 }
@@ -310,6 +316,8 @@ impl Shared {
     fn watch<R>(&self, change: impl FnOnce(&mut Watch) -> R) -> R {
         let mut w = lock(&self.interest);
         let r = change(&mut w);
+        self.leading_now.store(w.leading, Ordering::SeqCst);
+        self.armed_now.store(w.read_armed, Ordering::SeqCst);
         let wanted = w.wanted();
         if wanted != w.current {
             let fd = &mut SourceFd(&self.fd);
@@ -333,17 +341,23 @@ impl Shared {
     /// A caller is about to park until its response is read by someone
     /// else: make sure someone will read. Pair with [`Shared::unpark`].
     pub fn park(&self) {
-        self.watch(|w| {
-            w.parked += 1;
-            if !w.leading {
-                w.read_armed = true;
-            }
-        });
+        // Pairs with the leader's hand-over in `Leader::drop`: it clears
+        // `leading_now`, then reads `parked`; this increments `parked`, then
+        // reads `leading_now`. Sequentially consistent, so at least one of
+        // the two sees the other and hands input to the I/O thread.
+        self.parked.fetch_add(1, Ordering::SeqCst);
+        if !self.armed_now.load(Ordering::SeqCst) && !self.leading_now.load(Ordering::SeqCst) {
+            self.watch(|w| {
+                if !w.leading {
+                    w.read_armed = true;
+                }
+            });
+        }
     }
 
     /// The parked caller of [`Shared::park`] is awake.
     pub fn unpark(&self) {
-        self.watch(|w| w.parked = w.parked.saturating_sub(1));
+        self.parked.fetch_sub(1, Ordering::SeqCst);
     }
 
     /// Whether a thread other than the I/O thread saw the socket fail.
@@ -420,16 +434,11 @@ impl Shared {
     /// thread.
     pub fn try_lead(&self) -> Option<Leader<'_>> {
         let poll = self.lead.try_lock().ok()?;
-        let was_armed = self.watch(|w| {
+        self.watch(|w| {
             w.leading = true;
             w.left_at = None;
-            std::mem::replace(&mut w.read_armed, false)
+            w.read_armed = false;
         });
-        if was_armed {
-            // The I/O thread sleeps with input watched; wake it so that it
-            // ticks while input is not (see `HAND_BACK_AFTER`).
-            self.wake();
-        }
         Some(Leader {
             shared: self,
             poll: Some(poll),
@@ -510,17 +519,23 @@ impl Drop for Leader<'_> {
         // added back); otherwise after `HAND_BACK_AFTER`, unless this
         // thread leads again first.
         let drained = self.drained;
-        self.shared.watch(|w| {
+        let shared = self.shared;
+        let wake = shared.watch(|w| {
             w.leading = false;
-            if w.parked > 0 || !drained {
+            shared.leading_now.store(false, Ordering::SeqCst);
+            if shared.parked.load(Ordering::SeqCst) > 0 || !drained {
                 w.read_armed = true;
+                // Frames may wait in user-space buffers that epoll cannot
+                // see: the I/O thread must read them now.
+                !drained
             } else {
                 w.left_at = Some(Instant::now());
+                // The I/O thread must tick to hand input back in time.
+                !w.ticking
             }
         });
         drop(self.poll.take());
-        if !self.drained {
-            // Frames may wait in user-space buffers that epoll cannot see.
+        if wake {
             self.shared.wake();
         }
     }
@@ -548,9 +563,9 @@ impl Driver {
             interest: Mutex::new(Watch {
                 leading: false,
                 read_armed: true,
-                parked: 0,
                 left_at: None,
                 write_blocked: false,
+                ticking: false,
                 current: Some(Interest::READABLE),
             }),
             lead: Mutex::new(LeadPoll {
@@ -561,6 +576,9 @@ impl Driver {
             failure: Mutex::new(None),
             failed: AtomicBool::new(false),
             activity: AtomicBool::new(false),
+            leading_now: AtomicBool::new(false),
+            armed_now: AtomicBool::new(true),
+            parked: AtomicUsize::new(0),
             undrained: AtomicBool::new(true),
         });
         let driver = Driver {
@@ -593,7 +611,8 @@ impl Driver {
                     }
                 }
             }
-            !w.read_armed
+            w.ticking = !w.read_armed;
+            w.ticking
         });
         let wait = if self.more_to_read {
             Some(Duration::ZERO)
