@@ -344,7 +344,7 @@ impl Inner {
         loop {
             let link = self.wait_link(deadline)?;
             let leader = link.shared.try_lead();
-            if let Some(call) = self.queue(&link, method.clone(), payload_json) {
+            if let Some(call) = self.queue(&link, method.clone(), payload_json, false) {
                 return call.wait_led(deadline, timeout, leader);
             }
             // The link died before anything was written: wait for the next.
@@ -361,7 +361,7 @@ impl Inner {
     ) -> Result<Call> {
         loop {
             let link = self.wait_link(deadline)?;
-            if let Some(call) = self.queue(&link, method.clone(), payload_json) {
+            if let Some(call) = self.queue(&link, method.clone(), payload_json, true) {
                 return Ok(call);
             }
             // The link died before anything was written: wait for the next.
@@ -369,19 +369,23 @@ impl Inner {
     }
 
     /// Allocates an id, registers the request and queues its frame on
-    /// `link`; `None` if the link died first.
+    /// `link`; `None` if the link died first. A `batch`ed request (one sent
+    /// without waiting for it) is written with others when requests are in
+    /// flight already (see [`Shared::enqueue_batched`]).
     fn queue(
         self: &Arc<Self>,
         link: &Arc<Link>,
         method: Cow<'static, str>,
         payload_json: &str,
+        batch: bool,
     ) -> Option<Call> {
         let slot = Arc::new(Slot::new());
-        let id = link.shared.enqueue_with(|queue| {
+        let id = link.shared.enqueue_batched(|queue| {
             let mut pending = lock(&self.pending);
             if link.dead.load(Ordering::Acquire) {
-                return None;
+                return (None, false);
             }
+            let in_flight = !pending.is_empty();
             let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
             pending.insert(
                 id,
@@ -391,7 +395,7 @@ impl Inner {
                 },
             );
             queue.push(Message::text(request_text(id, &method, payload_json)));
-            Some(id)
+            (Some(id), batch && in_flight)
         })?;
         Some(Call {
             id,

@@ -59,6 +59,8 @@ const SOCKET: Token = Token(0);
 const WAKE: Token = Token(1);
 /// Frames read per pass before the socket lock is released for writers.
 const READ_BATCH: usize = 256;
+/// Batched frames queued before the queuing thread writes them itself.
+const BATCH_MAX: usize = 64;
 
 /// The half of a socket that any thread may use.
 #[derive(Debug)]
@@ -86,6 +88,8 @@ pub struct Shared {
     failed: AtomicBool,
     /// Some frame arrived since the I/O thread last looked (any reader).
     activity: AtomicBool,
+    /// The I/O thread was woken to write a batch and has not yet.
+    flush_asked: AtomicBool,
     /// The last read pass stopped before `WouldBlock`: complete frames may
     /// wait in user-space buffers, where epoll cannot see them.
     undrained: AtomicBool,
@@ -236,6 +240,26 @@ impl Shared {
     pub fn enqueue_with<R>(&self, fill: impl FnOnce(&mut Vec<Message>) -> R) -> R {
         let r = fill(&mut lock(&self.outbox));
         self.write_out();
+        r
+    }
+
+    /// Queues frames like [`enqueue_with`](Self::enqueue_with), but when
+    /// `fill` returns `(_, true)` ("requests are in flight already") leaves
+    /// the writing to the I/O thread, woken once for the whole batch that
+    /// gathers meanwhile, instead of a `write` per frame on this thread:
+    /// pipelined requests go out many per syscall. The queue is written at
+    /// once when it is long, or when this thread leads (waits).
+    pub fn enqueue_batched<R>(&self, fill: impl FnOnce(&mut Vec<Message>) -> (R, bool)) -> R {
+        let (r, defer, queued) = {
+            let mut outbox = lock(&self.outbox);
+            let (r, defer) = fill(&mut outbox);
+            (r, defer, outbox.len())
+        };
+        if !defer || queued >= BATCH_MAX {
+            self.write_out();
+        } else if !self.flush_asked.swap(true, Ordering::AcqRel) {
+            self.wake();
+        }
         r
     }
 
@@ -473,6 +497,10 @@ impl Leader<'_> {
         // reported by epoll, so wait before the first read rather than
         // paying a read that returns `WouldBlock`.
         let mut read = shared.undrained.load(Ordering::Relaxed);
+        if !read && !lock(&shared.outbox).is_empty() {
+            // Batched requests must go out before this thread sleeps.
+            shared.write_out();
+        }
         loop {
             if shared.is_broken() {
                 return Led::Failed;
@@ -580,6 +608,7 @@ impl Driver {
             armed_now: AtomicBool::new(true),
             parked: AtomicUsize::new(0),
             undrained: AtomicBool::new(true),
+            flush_asked: AtomicBool::new(false),
         });
         let driver = Driver {
             poll,
@@ -641,6 +670,8 @@ impl Driver {
             // again.
             self.shared.watch(|w| w.write_blocked = false);
         }
+        // The pass writes whatever is queued, batches included.
+        self.shared.flush_asked.store(false, Ordering::Release);
         let pass = self.shared.read_pass(&mut on_frame, false)?;
         // Frames read by leading callers count too.
         turn.received = self.shared.activity.swap(false, Ordering::Relaxed);
