@@ -105,6 +105,45 @@ pub fn http_agent(tls: &crate::transport::tls::TlsOptions, timeout: Duration) ->
         .into()
 }
 
+/// The HTTP agent (token requests, files), built on first use.
+///
+/// Building one copies every trusted root certificate (system and WebPKI,
+/// a few hundred KiB): doing it at connect time made each idle client cost
+/// ~300 KiB and a third of the connect time, though a client authenticated
+/// with a token may never make an HTTP call. Dereferences to the agent.
+pub struct LazyAgent {
+    tls: crate::transport::tls::TlsOptions,
+    timeout: Duration,
+    agent: std::sync::OnceLock<ureq::Agent>,
+}
+
+impl LazyAgent {
+    /// An agent with these trust settings and connect timeout, once used.
+    pub fn new(tls: &crate::transport::tls::TlsOptions, timeout: Duration) -> LazyAgent {
+        LazyAgent {
+            tls: tls.clone(),
+            timeout,
+            agent: std::sync::OnceLock::new(),
+        }
+    }
+}
+
+impl std::ops::Deref for LazyAgent {
+    type Target = ureq::Agent;
+    fn deref(&self) -> &ureq::Agent {
+        self.agent
+            .get_or_init(|| http_agent(&self.tls, self.timeout))
+    }
+}
+
+impl std::fmt::Debug for LazyAgent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LazyAgent")
+            .field("built", &self.agent.get().is_some())
+            .finish()
+    }
+}
+
 /// Maps a ureq error to the crate's error.
 pub fn http_error(e: ureq::Error, url: &str, timeout: Duration) -> Error {
     match e {

@@ -120,7 +120,7 @@ pub(crate) struct Inner {
     shutdown: AtomicBool,
     user_id: Mutex<String>,
     token: Mutex<Option<Token>>,
-    pub(crate) agent: ureq::Agent,
+    pub(crate) agent: auth::LazyAgent,
     tls_config: Option<Arc<rustls::ClientConfig>>,
     events_rx: Receiver<EventItem>,
     /// The sending end of the event queue; taken when the I/O thread ends,
@@ -289,7 +289,7 @@ impl Inner {
         } else {
             None
         };
-        let agent = auth::http_agent(&config.tls, config.connect_timeout);
+        let agent = auth::LazyAgent::new(&config.tls, config.connect_timeout);
         let (events_tx, events_rx) = crossbeam_channel::unbounded();
         let token = config.token.clone();
         let inner = Arc::new(Inner {

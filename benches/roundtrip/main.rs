@@ -271,6 +271,13 @@ fn main() {
             "pending16" => client_pipelined(&c, n, 16),
             "pending256" => client_pipelined(&c, n, 256),
             "events" => client_events(&c, n, 1024),
+            "connect" => {
+                let start = Instant::now();
+                for _ in 0..n {
+                    client_connect(&url);
+                }
+                n as f64 / start.elapsed().as_secs_f64()
+            }
             other => panic!("unknown BENCH_PROFILE {other}"),
         };
         println!("{what}: {rate:.0}/s");
@@ -439,6 +446,7 @@ fn main() {
             .env("BENCH_ROLE", "idle")
             .env("BENCH_URL", &url)
             .env("BENCH_IDLE", count.to_string())
+            .stderr(std::process::Stdio::inherit())
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
@@ -500,6 +508,24 @@ fn idle_child() {
     let clients: Vec<Client> = (0..count).map(|_| client(&url)).collect();
     std::thread::sleep(Duration::from_millis(300));
     let (rss1, hwm1, threads1) = status();
+    if std::env::var("BENCH_IDLE_DUMP").is_ok() {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap_or_default();
+        let mut maps = Vec::new();
+        let mut name = String::new();
+        for line in smaps.lines() {
+            if let Some(kb) = line.strip_prefix("Rss:") {
+                let kb: u64 = kb.trim().trim_end_matches(" kB").parse().unwrap_or(0);
+                maps.push((kb, name.clone()));
+            } else if line.contains('-') && !line.starts_with(|c: char| c.is_ascii_uppercase()) {
+                name = line.to_string();
+            }
+        }
+        maps.sort();
+        for (kb, name) in maps.iter().rev().take(12) {
+            eprintln!("{kb:>8} kB {name}");
+        }
+        eprintln!("mappings: {}", maps.len());
+    }
     let sockets: Vec<_> = (0..count).map(|_| server::raw_client(&url)).collect();
     std::thread::sleep(Duration::from_millis(100));
     let (rss2, _, _) = status();

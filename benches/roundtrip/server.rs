@@ -104,7 +104,19 @@ pub fn start() -> String {
 }
 
 fn serve(tcp: TcpStream) {
-    let Ok(mut ws) = tungstenite::accept_with_config(Corked::new(tcp), Some(ws_config())) else {
+    // Echo the subprotocol the client offers (json.v1), as the scripted
+    // peer of the tests does; a server that ignores it costs the client a
+    // second upgrade (see `transport::connect`).
+    let echo = |req: &tungstenite::handshake::server::Request,
+                mut resp: tungstenite::handshake::server::Response| {
+        if let Some(p) = req.headers().get("Sec-WebSocket-Protocol") {
+            resp.headers_mut()
+                .insert("Sec-WebSocket-Protocol", p.clone());
+        }
+        Ok(resp)
+    };
+    let Ok(mut ws) = tungstenite::accept_hdr_with_config(Corked::new(tcp), echo, Some(ws_config()))
+    else {
         return;
     };
     loop {
