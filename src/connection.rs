@@ -2,9 +2,19 @@
 //! link's life cycle (connect, authenticate, serve, reconnect, close).
 //!
 //! Callers queue requests on the current link and usually write them out
-//! themselves (see [`crate::transport::socket`]); the I/O thread reads every
-//! frame, hands each response to its caller's oneshot channel, queues each
-//! server request as an event and acknowledges it, pings, and reconnects.
+//! and read their responses themselves (combining writes and leader/follower
+//! reads: the design and its measurements are in
+//! [`crate::transport::socket`]). Whoever reads a frame routes it with
+//! [`Inner::dispatch`]: a response goes to its caller's one-shot
+//! [`Slot`] (one allocation per request; the waiter
+//! parks, or sleeps in the socket's epoll if it leads), a server request is
+//! queued as an event and then acknowledged. The I/O thread owns the life
+//! cycle: it reads what no leader reads, writes batches, pings, tears a
+//! failed link down (failing its calls) and reconnects.
+//!
+//! Request ids come from one process-wide counter, allocated under the
+//! link's queue lock together with queuing the frame, and every writer
+//! drains that queue in order: ids strictly increase on the wire.
 
 use crate::auth::{self, Token};
 use crate::config::Config;

@@ -351,18 +351,24 @@ fn main() {
 
     if want("pipelined") {
         for window in [16u64, 256] {
-            let mut pairs = Pairs::default();
+            let (mut pairs, mut plain) = (Pairs::default(), Pairs::default());
             for _ in 0..rounds {
                 let raw = measured(n * 4, || server::pipelined(&url, n * 4, window));
                 let rate = measured(n * 4, || client_pipelined(&c, n * 4, window as usize));
+                let flushed = server::pipelined_plain(&url, n * 4, window);
                 pairs.push_cpu(rate, raw);
+                plain.push(rate.0, flushed);
             }
             let ratio = pairs.ratio();
             let row = Row::new(
                 format!("3. Pending from one thread, window {window}"),
                 per_s(pairs.client()),
-                format!("{} (raw pipelined, window {window})", per_s(pairs.raw())),
-                format!("{ratio:.2}x raw pipelined"),
+                format!(
+                    "{} corked (one write per batch); {} flushing each request",
+                    per_s(pairs.raw()),
+                    per_s(plain.raw())
+                ),
+                format!("{ratio:.2}x corked, {:.2}x flushing", plain.ratio()),
             )
             .cpu(pairs.cpu());
             rows.push(if window == 256 {

@@ -103,6 +103,8 @@ pub fn start() -> String {
     url
 }
 
+// The handshake callback's error type is tungstenite's, and large.
+#[allow(clippy::result_large_err)]
 fn serve(tcp: TcpStream) {
     // Echo the subprotocol the client offers (json.v1), as the scripted
     // peer of the tests does; a server that ignores it costs the client a
@@ -302,4 +304,38 @@ pub fn hang_up(mut ws: WebSocket<Corked>) {
     let _ = ws.close(None);
     let _ = ws.flush();
     let _ = ws.get_mut().push();
+}
+
+/// Up to `window` requests in flight from one thread with plain
+/// tungstenite on a plain socket: every request is flushed (one `write`
+/// each), as a straightforward pipelining client does. For comparison with
+/// the corked ceiling of [`pipelined`].
+pub fn pipelined_plain(url: &str, n: u64, window: u64) -> f64 {
+    let addr = url.trim_start_matches("http://");
+    let tcp = TcpStream::connect(addr).unwrap();
+    tcp.set_nodelay(true).unwrap();
+    let (mut ws, _) = tungstenite::client::client_with_config(
+        format!("ws://{addr}/websocket/chat_bot/"),
+        tcp,
+        Some(ws_config()),
+    )
+    .unwrap();
+    let start = Instant::now();
+    let (mut sent, mut got) = (0u64, 0u64);
+    while got < n {
+        while sent < n && sent - got < window {
+            sent += 1;
+            ws.send(Message::text(raw_request(sent))).unwrap();
+        }
+        loop {
+            if let Message::Text(_) = ws.read().unwrap() {
+                break;
+            }
+        }
+        got += 1;
+    }
+    let rate = n as f64 / start.elapsed().as_secs_f64();
+    let _ = ws.close(None);
+    let _ = ws.flush();
+    rate
 }

@@ -3,41 +3,62 @@
 //! # Design: combining writes, leader/follower reads, one I/O thread
 //!
 //! One I/O thread owns a [`Driver`] and the connection's life cycle. Other
-//! threads hold the [`Shared`] half, and do most of the socket work of their
-//! own requests themselves, so that a blocking call costs the same thread
-//! hand-offs as a bare socket:
+//! threads hold the [`Shared`] half and do the socket work of their own
+//! requests themselves, so that a blocking call costs the thread hand-offs
+//! of a bare socket, not two more:
 //!
 //! - **Writes combine.** A caller queues its frame under the queue lock
 //!   ([`Shared::enqueue_with`]) and, if the socket lock is free, writes and
 //!   flushes the whole queue on its own thread. If the socket lock is taken,
 //!   it just returns: every holder of the socket lock checks the queue again
 //!   after unlocking ([`Shared::write_out`]), so the frame goes out with the
-//!   holder's batch, and nobody wakes the I/O thread to write.
+//!   holder's batch and nobody wakes the I/O thread to write.
+//! - **Pipelined requests batch.** A request sent without waiting while
+//!   others are in flight ([`Shared::enqueue_batched`]) is left to the I/O
+//!   thread, woken once for the whole batch that gathers meanwhile (or
+//!   written by the caller when it waits or the batch is long): many
+//!   requests per `write` instead of one.
 //! - **Reads are led.** A caller that waits for its response and finds the
-//!   leader role free ([`Shared::lead`]) becomes the leader: it waits on the
-//!   socket itself (its own epoll instance) and reads every frame that
-//!   arrives, routing each as the I/O thread would, until its own response
-//!   is in. While a leader leads, the socket is removed from the I/O
-//!   thread's epoll (any interest that stays registered, even `EPOLLPRI`,
-//!   is woken by TCP's data-ready callback), so a response wakes exactly
-//!   one thread: the one that waits for it. When the leader leaves, the
-//!   socket is added back; `epoll_ctl` reports readiness that is already
-//!   there, so nothing that arrived in between is missed. Callers
-//!   that find a leader park; the leader or the I/O thread hands them their
-//!   responses.
+//!   leader role free ([`Shared::try_lead`]; a blocking call takes it before
+//!   sending) waits on the socket itself, in its own epoll instance, and
+//!   reads and routes every frame that arrives until its response is in.
+//!   Meanwhile the socket is *removed* from the I/O thread's epoll (an
+//!   interest that stays registered, even `EPOLLPRI`, is still woken by
+//!   TCP's data-ready callback), so a response wakes exactly one thread.
+//!   When the leader leaves, input goes back to the I/O thread at once if a
+//!   caller is parked (or frames wait in user-space buffers), otherwise
+//!   after [`HAND_BACK_AFTER`] (1 ms) unless a caller leads again first:
+//!   call after call from one thread then costs no `epoll_ctl` at all. Re-
+//!   adding the socket reports input that is already waiting, so nothing is
+//!   missed; a response read by another thread for a leader asleep in its
+//!   epoll wakes it explicitly (its epoll sees the socket drained).
 //! - **The I/O thread** waits on the socket and a wake-up at once, reads
-//!   whatever no leader reads (events, responses of parked callers), flushes
-//!   writes that returned `WouldBlock` once the socket turns writable,
-//!   pings, and handles failures, close and reconnects. A failure seen by
-//!   another thread is recorded and the I/O thread is woken to act on it.
+//!   whatever no leader reads (events, responses of parked callers), writes
+//!   batches, flushes writes that returned `WouldBlock` once the socket
+//!   turns writable, pings, and handles failures, close and reconnects. A
+//!   failure seen by another thread is recorded and the I/O thread is woken
+//!   to act on it. Events are queued (unbounded) and acknowledged by whoever
+//!   reads them, after queuing; nobody ever blocks on the application.
 //!
-//! Measured on the 2-core development machine against the raw tungstenite
-//! baseline of `benches/roundtrip` (same run): routing every response
-//! through the I/O thread (woken by epoll, then waking the caller through a
-//! channel) reached 0.47-0.62x the raw blocking rate with one caller; with
-//! leader reads, one caller runs at the rate of the bare socket minus the
-//! two `epoll_ctl` calls of taking and handing back the lead. See the
-//! README's table for the current numbers.
+//! # Why, in numbers
+//!
+//! `benches/roundtrip`, 2-core VM shared with other builds, ratios to raw
+//! tungstenite on the same answering server in the same run:
+//!
+//! | design | 1 caller | 16 threads | `Pending` window 256 |
+//! |---|---:|---:|---:|
+//! | I/O thread reads, wakes callers through a `bounded(1)` channel | 0.47-0.62x | 0.8-0.9x | 0.12-0.2x of corked raw |
+//! | + one-shot slots, combining writes, leaders, I/O epoll toggled per call | 0.55-0.71x | 1.3x | 0.2x |
+//! | + lazy hand-back (no `epoll_ctl` per call), 8 KiB read buffer, batched pipelined writes | 0.73-0.81x | 2.0-2.5x | 0.34x (2.6x raw flushing each request) |
+//!
+//! What bounds it now: a blocking call makes four syscalls where the bare
+//! socket makes two (`epoll_wait` instead of a blocking `recv`, and a `recv`
+//! that returns `WouldBlock` to know the socket is drained); with many
+//! threads every call is one park and one unpark (spinning before parking
+//! was measured: 2.5x slower on 2 cores); pipelined calls pay JSON encoding
+//! and decoding, a pending-table entry and glibc's cross-thread `free`
+//! (frames allocated by the caller, freed by the I/O thread) where the raw
+//! baseline writes pre-serialised text and parses nothing.
 //!
 //! A frame whose write returned `WouldBlock` is already queued inside
 //! tungstenite (or rustls): it is never written again; the I/O thread
