@@ -134,3 +134,36 @@ fn a_handler_can_call_the_client_during_an_event_flood() {
     c.close();
     server.finish();
 }
+
+#[test]
+fn writes_that_would_block_are_flushed_once_the_peer_reads() {
+    const CALLS: usize = 400;
+    let server = Script::serve(vec![script(|peer| {
+        peer.accept_auth("bot@srv");
+        // Let the client fill the socket buffers: its writes return
+        // WouldBlock and must be finished later, each frame exactly once.
+        std::thread::sleep(Duration::from_millis(300));
+        let reqs: Vec<Value> = (0..CALLS).map(|_| peer.recv()).collect();
+        for (n, req) in reqs.iter().enumerate() {
+            assert_eq!(req["payload"]["n"], n, "frames in order, none repeated");
+            assert_eq!(req["payload"]["blob"].as_str().unwrap().len(), 64 << 10);
+        }
+        for req in &reqs {
+            peer.reply(req, json!({"n": req["payload"]["n"]}));
+        }
+        let _ = peer.recv_message();
+    })]);
+    let c = client(&server.url, Duration::from_secs(10));
+    let blob = "x".repeat(64 << 10);
+    let pending: Vec<_> = (0..CALLS)
+        .map(|n| {
+            c.call_pending("big", json!({"n": n, "blob": blob}))
+                .unwrap()
+        })
+        .collect();
+    for (n, p) in pending.into_iter().enumerate() {
+        assert_eq!(p.wait().unwrap(), json!({ "n": n }));
+    }
+    c.close();
+    server.finish();
+}
