@@ -22,8 +22,14 @@
 //! 7. idle client memory over the process baseline, measured in a child
 //!    process so the server's memory does not count [memory].
 //!
-//! `BENCH_PROFILE=blocking|threads4|threads16|pending16|pending256|events`
-//! runs one client row alone (`BENCH_N` operations), for `perf record`.
+//! `BENCH_PROFILE=blocking|threads4|threads16|pending16|pending256|events|
+//! connect|raw-blocking|raw-pending256` runs one row alone (`BENCH_N`
+//! operations), for `perf record`. `BENCH_CONNECTS` (50) is the number of
+//! connects per round of row 5, `BENCH_IDLE` (100) the number of idle
+//! clients of row 7, and `BENCH_IDLE_DUMP=1` prints the child's largest
+//! mappings. The CPU column is `utime + stime` of the whole process (the
+//! server's threads included) per operation: unlike rates, it does not
+//! depend on how much of the machine other processes take.
 
 mod server;
 
