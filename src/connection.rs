@@ -43,7 +43,7 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// How long a clean close waits for the server's close reply.
 const CLOSE_LINGER: Duration = Duration::from_millis(500);
 
-/// What a caller's oneshot channel receives.
+/// What a caller's one-shot slot receives.
 #[derive(Debug)]
 pub(crate) enum Reply {
     /// The response payload (absent for a bare acknowledgement).
@@ -203,7 +203,7 @@ impl Call {
     /// [`Error::Api`].
     ///
     /// A waiter whose response is not in yet reads the socket itself if no
-    /// other thread does ("leads", see [`Shared::lead`]); otherwise it parks
+    /// other thread does ("leads", see [`Shared::try_lead`]); otherwise it parks
     /// until the leader or the I/O thread hands it the response.
     pub(crate) fn wait(self, timeout: Duration) -> Result<Option<Box<RawValue>>> {
         let link = self.link.clone();

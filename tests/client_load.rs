@@ -167,3 +167,36 @@ fn writes_that_would_block_are_flushed_once_the_peer_reads() {
     c.close();
     server.finish();
 }
+
+#[test]
+fn an_event_right_after_a_call_is_not_held_back() {
+    let server = Script::serve(vec![script(|peer| {
+        peer.accept_auth("bot@srv");
+        for k in 1..=20u64 {
+            let req = peer.recv();
+            peer.reply(&req, json!({}));
+            peer.send(json!({"type": 1, "id": k, "method": "someEvent", "payload": {"k": k}}));
+            assert_eq!(peer.recv(), json!({"type": 2, "id": k}));
+        }
+        let _ = peer.recv_message();
+    })]);
+    let c = client(&server.url, Duration::from_secs(5));
+    let events = c.events();
+    for k in 1..=20u64 {
+        c.call("x", json!({})).unwrap();
+        // The caller led the reads and left; the socket goes back to the
+        // I/O thread within a few milliseconds, not at the next call.
+        let start = Instant::now();
+        match events.recv_timeout(Duration::from_secs(2)).unwrap() {
+            Some(Event::Raw { payload, .. }) => assert_eq!(payload, json!({ "k": k })),
+            other => panic!("{other:?}"),
+        }
+        let waited = start.elapsed();
+        assert!(
+            waited < Duration::from_millis(200),
+            "event {k} took {waited:?}"
+        );
+    }
+    c.close();
+    server.finish();
+}

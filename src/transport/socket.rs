@@ -225,7 +225,7 @@ pub struct Turn {
     pub woken: bool,
 }
 
-/// How a [`Shared::lead`] ended.
+/// How a [`Leader::run`] ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Led {
     /// `done()` turned true.
@@ -690,6 +690,12 @@ impl Driver {
             // Flushed below; watch for writability again only if it blocks
             // again.
             self.shared.watch(|w| w.write_blocked = false);
+        }
+        if unwatched && self.events.is_empty() && !self.more_to_read {
+            // A tick with nothing to do: input belongs to a leader (or is
+            // handed back at the start of the next turn).
+            turn.received = self.shared.activity.swap(false, Ordering::Relaxed);
+            return Ok(turn);
         }
         // The pass writes whatever is queued, batches included.
         self.shared.flush_asked.store(false, Ordering::Release);
