@@ -49,7 +49,7 @@
 //! |---|---:|---:|---:|
 //! | I/O thread reads, wakes callers through a `bounded(1)` channel | 0.47-0.62x | 0.8-0.9x | 0.12-0.2x of corked raw |
 //! | + one-shot slots, combining writes, leaders, I/O epoll toggled per call | 0.55-0.71x | 1.3x | 0.2x |
-//! | + lazy hand-back (no `epoll_ctl` per call), 8 KiB read buffer, batched pipelined writes | 0.73-0.81x | 2.0-2.5x | 0.34x (2.6x raw flushing each request) |
+//! | + lazy hand-back (no `epoll_ctl` per call), 8 KiB read buffer, batched pipelined writes | 0.73-0.84x | 2.3-2.5x | 0.34-0.44x of corked raw (2.5-2.9x raw flushing each request) |
 //!
 //! What bounds it now: a blocking call makes four syscalls where the bare
 //! socket makes two (`epoll_wait` instead of a blocking `recv`, and a `recv`
