@@ -2,6 +2,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "emulator")]
+pub mod emulator;
 pub mod error;
 pub mod protocol;
 pub(crate) mod transport;

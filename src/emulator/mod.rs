@@ -1,0 +1,3 @@
+//! The in-process TrueConf Bridge emulator (feature `emulator`).
+
+pub(crate) mod world;
