@@ -1,6 +1,7 @@
 //! Serde helpers for what real servers send beyond the spec: numbers as
 //! strings, `null` where a value is documented, and so on.
 
+use serde::de::DeserializeOwned;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use std::fmt;
@@ -90,6 +91,102 @@ pub fn bool_any<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     d.deserialize_any(B)
 }
 
+/// An optional `u32` sent as a number, a string, or `null`.
+pub fn opt_u32_any<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    #[derive(Deserialize)]
+    struct Wrap(#[serde(deserialize_with = "u32_any")] u32);
+    Ok(Option::<Wrap>::deserialize(d)?.map(|w| w.0))
+}
+
+/// A `u32` sent as a number or a string, where `null` means 0.
+pub fn u32_or_zero<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    Ok(opt_u32_any(d)?.unwrap_or(0))
+}
+
+/// A `u64` sent as a number or a string, where `null` means 0.
+pub fn u64_or_zero<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    Ok(opt_u64_any(d)?.unwrap_or(0))
+}
+
+/// An `f64` sent as a number or as a string holding one.
+pub fn f64_any<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    struct F;
+    impl Visitor<'_> for F {
+        type Value = f64;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a number or a string holding one")
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<f64, E> {
+            Ok(v)
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<f64, E> {
+            Ok(v as f64)
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<f64, E> {
+            Ok(v as f64)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<f64, E> {
+            v.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| E::custom(format!("not a number: {v:?}")))
+        }
+    }
+    d.deserialize_any(F)
+}
+
+/// An optional value that is dropped (with a debug log) when it does not
+/// decode, instead of failing the object that holds it. `null` is `None`.
+pub fn lossy_option<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    let value = serde_json::Value::deserialize(d)?;
+    if value.is_null() {
+        return Ok(None);
+    }
+    match T::deserialize(value) {
+        Ok(v) => Ok(Some(v)),
+        Err(e) => {
+            log::debug!(
+                "dropping an undecodable {}: {e}",
+                std::any::type_name::<T>()
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// A list whose undecodable items are skipped (with a warning) instead of
+/// failing the whole list. `null` is an empty list.
+pub fn lossy_vec<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    let items = Option::<Vec<serde_json::Value>>::deserialize(d)?.unwrap_or_default();
+    Ok(lossy_items(items))
+}
+
+/// Decodes each item, skipping (with a warning) those that do not decode.
+pub(crate) fn lossy_items<T: DeserializeOwned>(items: Vec<serde_json::Value>) -> Vec<T> {
+    items
+        .into_iter()
+        .filter_map(|item| match T::deserialize(item) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                log::warn!(
+                    "skipping an undecodable {}: {e}",
+                    std::any::type_name::<T>()
+                );
+                None
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,5 +212,26 @@ mod tests {
         assert_eq!((t.a, t.b, t.c), (5, Some(6), true));
         assert!(serde_json::from_str::<T>(r#"{"a":"x"}"#).is_err());
         assert!(serde_json::from_str::<T>(r#"{"a":-1}"#).is_err());
+    }
+
+    #[derive(Deserialize)]
+    struct L {
+        #[serde(default, deserialize_with = "u32_or_zero")]
+        n: u32,
+        #[serde(deserialize_with = "f64_any")]
+        f: f64,
+        #[serde(default, deserialize_with = "lossy_option")]
+        o: Option<u8>,
+        #[serde(default, deserialize_with = "lossy_vec")]
+        v: Vec<u8>,
+    }
+
+    #[test]
+    fn lossy_fields_drop_only_what_fails() {
+        let l: L = serde_json::from_str(r#"{"n":null,"f":"55.7","o":"x","v":[1,"x",3]}"#).unwrap();
+        assert_eq!((l.n, l.f, l.o, l.v), (0, 55.7, None, vec![1, 3]));
+        let l: L = serde_json::from_str(r#"{"n":"7","f":-1.5,"o":9,"v":null}"#).unwrap();
+        assert_eq!((l.n, l.f, l.o, l.v.len()), (7, -1.5, Some(9), 0));
+        assert!(serde_json::from_str::<L>(r#"{"f":"NaN"}"#).is_err());
     }
 }

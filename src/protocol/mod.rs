@@ -7,6 +7,31 @@
 
 pub mod frame;
 pub mod lenient;
+#[macro_use]
+mod enums;
+pub mod buttons;
+pub mod chat;
+pub mod content;
+pub mod envelope;
+pub mod events;
+pub mod methods;
+pub mod survey;
+pub mod text;
+
+pub use buttons::{Button, ButtonStyle, ButtonType, InlineKeyboard};
+pub use chat::{Chat, ChatList, ChatParticipant, ParticipantList};
+pub use content::{
+    AttachmentContent, AvatarChangedContent, Content, HistoryClearedContent, LocationContent,
+    ParticipantContent, RemovedParticipantContent, TextContent, TitleChangedContent, VoiceContent,
+};
+pub use enums::{
+    AuthorType, ChatActivity, ChatType, EnvelopeType, FileReadyState, OAuthError, ParseMode,
+    ParticipantRole,
+};
+pub use envelope::{sort_envelopes, Envelope, EnvelopeAuthor, EnvelopeBox};
+pub use events::{decode_event, Event};
+pub use survey::{EditSurveyContent, SurveyContent};
+pub use text::{escape_html, escape_markdown};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
