@@ -2,13 +2,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "emulator")]
+pub mod emulator;
 pub mod error;
 pub mod protocol;
 // Parts of the transport are only used once the client lands.
 #[allow(dead_code)]
 pub(crate) mod transport;
-
-#[cfg(feature = "emulator")]
-pub mod emulator;
 
 pub use error::{ApiErrorCode, Error, Result, TimeoutKind};

@@ -109,7 +109,8 @@ impl Actor {
     }
 
     /// Runs any client method with a JSON payload; returns the response
-    /// payload or the error code.
+    /// payload or the error code ([`super::NO_RESPONSE`] for a request the
+    /// real server never answers).
     pub fn call(&self, method: &str, payload: Value) -> Result<Value, u32> {
         self.known()?;
         self.inner.act(&self.user_id, method, &payload)

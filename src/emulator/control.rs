@@ -2,7 +2,8 @@
 //!
 //! - `POST /emulator/v1/act` `{"as": login, "method": M, "payload": {...}}`
 //!   runs a method as that user (login or user id); 200 with the method's
-//!   response payload, or 200 `{"errorCode": N}`; 404 for an unknown user.
+//!   response payload, or 200 `{"errorCode": N}`; 404 for an unknown user;
+//!   504 for a request the real server never answers.
 //! - `GET /emulator/v1/frames` the recorded WebSocket frames as a JSON array
 //!   of `{connection, user, direction: "in"|"out", text}`; `?format=lines`
 //!   for JSON lines; `?connection=N` and `?user=login|id` filter.
@@ -10,7 +11,10 @@
 //! - `GET /emulator/v1/users` the configured users
 //!   (`[{login, userId, displayName}]`, never passwords).
 //! - `POST /emulator/v1/files/progress` `{"fileId", "progress"}` advances a
-//!   file that is still uploading.
+//!   file that is still uploading; `POST /emulator/v1/files/expire`
+//!   `{"fileId"}` makes a file NOT_AVAILABLE.
+//! - `PUT /emulator/v1/upload_limits` `{maxSize?, extensions?}` replaces the
+//!   upload limits (`{}`: none) and pushes `getFileUploadLimits`.
 //! - `POST /emulator/v1/faults/<name>` with an optional JSON body: see
 //!   [`super::Faults`].
 
@@ -58,10 +62,19 @@ pub(crate) fn handle(inner: &Arc<Inner>, head: &Head, body: &mut Body<'_>) -> Re
         }
         ("GET", "users") => users(inner),
         ("POST", "files/progress") => progress(inner, body).unwrap_or_else(|r| r),
+        ("POST", "files/expire") => expire(inner, body).unwrap_or_else(|r| r),
+        ("PUT", "upload_limits") => json_body(body).map_or_else(
+            |r| r,
+            |v| {
+                let limits = (!v.is_null() && v != json!({})).then_some(v);
+                super::set_upload_limits(inner, limits);
+                ok()
+            },
+        ),
         ("POST", name) if name.starts_with("faults/") => {
             fault(inner, &name["faults/".len()..], body).unwrap_or_else(|r| r)
         }
-        (_, "act" | "frames" | "users" | "files/progress") => {
+        (_, "act" | "frames" | "users" | "files/progress" | "files/expire" | "upload_limits") => {
             Response::json(405, &json!({"error": "method_not_allowed"}))
         }
         _ => Response::json(404, &json!({"error": "not_found"})),
@@ -92,6 +105,11 @@ fn act(inner: &Arc<Inner>, body: &mut Body<'_>) -> Result<Response, Response> {
     Ok(match inner.act(&user_id, method, &payload) {
         Ok(Value::Null) => Response::json(200, &json!({})),
         Ok(v) => Response::json(200, &v),
+        Err(super::NO_RESPONSE) => Response::json(
+            504,
+            &json!({"error": "no_response",
+                    "error_description": "the server never answers this request"}),
+        ),
         Err(code) => Response::json(200, &json!({ "errorCode": code })),
     })
 }
@@ -161,6 +179,19 @@ fn progress(inner: &Inner, body: &mut Body<'_>) -> Result<Response, Response> {
     world.advance_upload(file_id, progress, &mut out);
     session::deliver(inner, out);
     Ok(ok())
+}
+
+fn expire(inner: &Inner, body: &mut Body<'_>) -> Result<Response, Response> {
+    let v = json_body(body)?;
+    let file_id = v
+        .get("fileId")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("\"fileId\" is required"))?;
+    Ok(if lock(&inner.world).expire_file(file_id) {
+        ok()
+    } else {
+        Response::json(404, &json!({"error": "not_found"}))
+    })
 }
 
 fn fault(inner: &Arc<Inner>, name: &str, body: &mut Body<'_>) -> Result<Response, Response> {

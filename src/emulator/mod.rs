@@ -59,6 +59,11 @@ use std::time::Duration;
 use tokens::Tokens;
 use world::{World, WorldConfig};
 
+/// The error [`Actor::call`] reports for a request the real server would
+/// never answer (such as content with `parseMode: null`): no response
+/// frame is sent for it on a WebSocket.
+pub const NO_RESPONSE: u32 = world::NO_RESPONSE;
+
 /// The default ack deadline for the emulator's own requests (events).
 pub const DEFAULT_ACK_DEADLINE: Duration = Duration::from_secs(300);
 /// The default WebSocket ping interval.
@@ -209,7 +214,6 @@ pub(crate) struct Settings {
     pub ack_deadline: Duration,
     pub ping_interval: Duration,
     pub progress_event_name: String,
-    pub upload_limits: Option<Value>,
     pub max_message_size: usize,
 }
 
@@ -244,6 +248,8 @@ pub(crate) struct Inner {
     pub sessions: Mutex<Registry>,
     pub faults: FaultState,
     pub frames: FrameLog,
+    /// The current upload limits, pushed after `auth` when set.
+    pub upload_limits: Mutex<Option<Value>>,
     pub shutdown: AtomicBool,
     pub files_dir: PathBuf,
     pub tls: Option<Arc<rustls::ServerConfig>>,
@@ -274,6 +280,14 @@ impl Inner {
         session::deliver(self, out);
         result
     }
+}
+
+pub(crate) fn set_upload_limits(inner: &Inner, limits: Option<Value>) {
+    let mut world = lock(&inner.world);
+    *lock(&inner.upload_limits) = limits.clone();
+    let mut out = Vec::new();
+    world.set_upload_limits(limits, &mut out);
+    session::deliver(inner, out);
 }
 
 enum TlsChoice {
@@ -484,7 +498,6 @@ impl EmulatorBuilder {
                 ack_deadline: self.ack_deadline,
                 ping_interval: self.ping_interval,
                 progress_event_name: self.progress_event_name,
-                upload_limits: self.upload_limits,
                 max_message_size: self.max_message_size,
             },
             world: Mutex::new(world),
@@ -492,6 +505,7 @@ impl EmulatorBuilder {
             sessions: Mutex::new(Registry::default()),
             faults: FaultState::default(),
             frames: FrameLog::new(self.frame_log_capacity),
+            upload_limits: Mutex::new(self.upload_limits),
             shutdown: AtomicBool::new(false),
             files_dir,
             tls: tls.as_ref().map(|t| t.config.clone()),
@@ -615,6 +629,19 @@ impl Emulator {
         let mut out = Vec::new();
         world.advance_upload(file_id, progress, &mut out);
         session::deliver(&self.inner, out);
+    }
+
+    /// Marks a sent file NOT_AVAILABLE (as quota or retention would): its
+    /// `readyState` turns 0 and downloads answer 404. False for an unknown id.
+    pub fn expire_file(&self, file_id: &str) -> bool {
+        lock(&self.inner.world).expire_file(file_id)
+    }
+
+    /// Replaces the upload limits (`None`: no limits) and pushes
+    /// `getFileUploadLimits` with the new payload to every user's sessions,
+    /// as servers do when an administrator changes them.
+    pub fn set_upload_limits(&self, limits: Option<Value>) {
+        set_upload_limits(&self.inner, limits);
     }
 
     /// Stops serving: closes every connection (WebSockets with close code

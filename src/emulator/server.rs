@@ -540,7 +540,7 @@ fn upload(inner: &Inner, head: &Head, body: &mut Body<'_>) -> Response {
         let path = paths.get(name)?.clone();
         let file_name = part.filename.clone().unwrap_or_else(|| {
             if name == "file" {
-                task.file_name.clone()
+                task.file_name.clone().unwrap_or_else(|| "file".to_owned())
             } else {
                 "preview".to_owned()
             }

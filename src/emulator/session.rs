@@ -10,7 +10,7 @@
 //! thread produced them, also while the client is idle.
 
 use super::tokens::{random_hex, uuid_like, TokenCheck};
-use super::world::Outbound;
+use super::world::{Outbound, NO_RESPONSE};
 use super::{Direction, FrameLog, Inner};
 use crate::protocol::frame::{request_text, response_text, Frame};
 use crate::transport::socket::{lock, Driver, Incoming, Shared};
@@ -47,6 +47,10 @@ pub(crate) struct Registry {
 struct Unread {
     method: String,
     payload: String,
+    /// A system envelope: only for sessions that asked for them.
+    system: bool,
+    /// The message id of a `sendMessage` event (read when acknowledged).
+    message_id: Option<String>,
 }
 
 /// The part of a session other threads use to push frames to it.
@@ -56,6 +60,8 @@ pub(crate) struct Link {
     tcp: Option<TcpStream>,
     state: Mutex<LinkState>,
     killed: AtomicBool,
+    /// `auth` asked for `receiveSystemMessageEnvelopes`.
+    system_envelopes: AtomicBool,
 }
 
 impl fmt::Debug for Link {
@@ -75,12 +81,14 @@ struct LinkState {
 #[derive(Debug)]
 struct Pending {
     sent: Instant,
-    /// Message events go back to the unread queue if never acknowledged.
+    /// Message events: marked read when acknowledged, back to the unread
+    /// queue if never acknowledged.
     replay: Option<Unread>,
 }
 
-/// Queues an event (a server request) to one session.
-fn push_event(frames: &FrameLog, link: &Link, method: &str, payload: &str, replay: bool) {
+/// Queues an event (a server request) to one session. `replay` is set for
+/// message events.
+fn push_event(frames: &FrameLog, link: &Link, method: &str, payload: &str, replay: Option<Unread>) {
     let became_busy = link.shared.enqueue_with(|q| {
         let mut st = lock(&link.state);
         let id = st.next_event;
@@ -90,10 +98,7 @@ fn push_event(frames: &FrameLog, link: &Link, method: &str, payload: &str, repla
             id,
             Pending {
                 sent: Instant::now(),
-                replay: replay.then(|| Unread {
-                    method: method.to_owned(),
-                    payload: payload.to_owned(),
-                }),
+                replay,
             },
         );
         let text = request_text(id, method, payload);
@@ -122,24 +127,35 @@ pub(crate) fn deliver(inner: &Inner, out: Vec<Outbound>) {
             ev.method.as_str()
         };
         let payload = ev.payload.to_string();
-        let replay = method == "sendMessage";
+        let system = ev.is_system_envelope();
+        let unread = (method == "sendMessage").then(|| Unread {
+            method: method.to_owned(),
+            payload: payload.clone(),
+            system,
+            message_id: ev
+                .payload
+                .get("messageId")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        });
         match reg.by_user.get(&ev.user_id) {
             Some(links) if !links.is_empty() => {
                 for link in links {
-                    push_event(&inner.frames, link, method, &payload, replay);
+                    if system && !link.system_envelopes.load(Ordering::Relaxed) {
+                        continue;
+                    }
+                    push_event(&inner.frames, link, method, &payload, unread.clone());
                 }
             }
-            _ if replay => {
-                let queue = reg.unread.entry(ev.user_id).or_default();
-                if queue.len() >= UNREAD_CAP {
-                    queue.pop_front();
+            _ => {
+                if let Some(u) = unread {
+                    let queue = reg.unread.entry(ev.user_id).or_default();
+                    if queue.len() >= UNREAD_CAP {
+                        queue.pop_front();
+                    }
+                    queue.push_back(u);
                 }
-                queue.push_back(Unread {
-                    method: method.to_owned(),
-                    payload,
-                });
             }
-            _ => {}
         }
     }
 }
@@ -195,7 +211,7 @@ pub(crate) fn send_malformed_all(inner: &Inner) {
 pub(crate) fn send_event_all(inner: &Inner, method: &str, payload: &Value) {
     let payload = payload.to_string();
     for link in authenticated(inner) {
-        push_event(&inner.frames, &link, method, &payload, false);
+        push_event(&inner.frames, &link, method, &payload, None);
     }
 }
 
@@ -219,6 +235,7 @@ pub(crate) fn run(inner: Arc<Inner>, conn: u64, ws: WebSocket<Stream>) {
             pending: BTreeMap::new(),
         }),
         killed: AtomicBool::new(false),
+        system_envelopes: AtomicBool::new(false),
     });
     lock(&inner.sessions).links.insert(conn, link.clone());
     let next_ping = Instant::now() + inner.settings.ping_interval;
@@ -290,6 +307,17 @@ struct AuthPayload {
     token_type: Option<String>,
     #[serde(default, rename = "receiveUnread")]
     receive_unread: Option<Value>,
+    #[serde(default, rename = "receiveSystemMessageEnvelopes")]
+    receive_system: Option<Value>,
+}
+
+/// A boolean flag as clients send it (`true`, or the string `"true"`).
+fn flag(v: Option<&Value>) -> bool {
+    match v {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    }
 }
 
 fn error_payload(code: u32) -> String {
@@ -389,11 +417,26 @@ impl Session {
         match frame {
             Err(e) => log::debug!("connection {}: ignoring a frame: {e}", self.link.conn),
             Ok(Frame::Response { id, .. }) => {
-                if lock(&self.link.state).pending.remove(&id).is_none() {
-                    log::debug!(
+                let acked = lock(&self.link.state).pending.remove(&id);
+                match acked {
+                    None => log::debug!(
                         "connection {}: response to unknown event id {id}",
                         self.link.conn
-                    );
+                    ),
+                    Some(Pending {
+                        replay:
+                            Some(Unread {
+                                message_id: Some(message_id),
+                                ..
+                            }),
+                        ..
+                    }) => {
+                        // An acknowledged message event counts as read.
+                        if let Some(user) = &self.user {
+                            lock(&self.inner.world).mark_read(user, &message_id);
+                        }
+                    }
+                    Some(_) => {}
                 }
             }
             Ok(Frame::Request {
@@ -422,12 +465,16 @@ impl Session {
         let mut world = lock(&inner.world);
         let mut out = Vec::new();
         let body = match world.handle(&user, method, payload, &mut out) {
-            Ok(Value::Null) => "{}".to_owned(),
-            Ok(v) => v.to_string(),
-            Err(code) => error_payload(code),
+            Ok(Value::Null) => Some("{}".to_owned()),
+            Ok(v) => Some(v.to_string()),
+            // What the real server never answers (`parseMode: null`).
+            Err(NO_RESPONSE) => None,
+            Err(code) => Some(error_payload(code)),
         };
         // The response goes out before the events the request caused.
-        self.respond(id, body);
+        if let Some(body) = body {
+            self.respond(id, body);
+        }
         deliver(&inner, out);
     }
 
@@ -454,11 +501,8 @@ impl Session {
                 return;
             }
         };
-        let receive_unread = match p.receive_unread {
-            Some(Value::Bool(b)) => b,
-            Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
-            _ => false,
-        };
+        let receive_unread = flag(p.receive_unread.as_ref());
+        let receive_system = flag(p.receive_system.as_ref());
         let user_id: Arc<str> = self.inner.settings.user_id(&login).into();
         let body = serde_json::json!({
             "userId": format!("{user_id}/{}", random_hex(10)),
@@ -479,22 +523,30 @@ impl Session {
             .entry(user_id.to_string())
             .or_default()
             .push(self.link.clone());
+        self.link
+            .system_envelopes
+            .store(receive_system, Ordering::Relaxed);
         self.user = Some(user_id.clone());
         self.respond(id, body);
         if receive_unread {
             if let Some(queue) = reg.unread.remove(&*user_id) {
                 for u in queue {
-                    push_event(&inner.frames, &self.link, &u.method, &u.payload, true);
+                    if u.system && !receive_system {
+                        continue;
+                    }
+                    let (method, payload) = (u.method.clone(), u.payload.clone());
+                    push_event(&inner.frames, &self.link, &method, &payload, Some(u));
                 }
             }
         }
-        if let Some(limits) = &inner.settings.upload_limits {
+        let limits = lock(&inner.upload_limits).clone();
+        if let Some(limits) = limits {
             push_event(
                 &inner.frames,
                 &self.link,
                 "getFileUploadLimits",
                 &limits.to_string(),
-                false,
+                None,
             );
         }
     }

@@ -1,124 +1,149 @@
-//! STUB `World`, written by the infrastructure half only so that it builds
-//! and can be tested before the real World (branch `emu-world`) lands.
-//! It follows the interface of /work/notes/emulator-design.md exactly and
-//! implements the bare minimum the infrastructure tests need: users,
-//! `createP2PChat`, `createGroupChat`, `sendMessage` (with events to the
-//! other members), `uploadFile`, `sendFile`, `getFileInfo`,
-//! `getUserDisplayName`. Every other method answers errorCode 399.
-//! DELETE THIS FILE when merging `emu-world`: theirs replaces it wholesale.
-#![allow(dead_code)]
+//! The emulator's world: in-memory users, chats, participants, messages and
+//! files, and the semantics of every Chatbot API method.
+//!
+//! [`World::handle`] runs one client method as one user and answers with the
+//! response payload or an API error code; events for the other users go to
+//! an `out` vector of [`Outbound`]. The session layer (auth, ids, acks,
+//! sockets) and the HTTP side live elsewhere in `crate::emulator`.
+//!
+//! Choices where the spec is silent (each also noted where it is coded):
+//! - An unknown method is 104 (ROUTE_NOT_FOUND).
+//! - A user id naming no registered user is 302 (ACCESS_DENIED). A
+//!   `/resource` suffix on a user id is ignored; ids match case-insensitively.
+//! - `parseMode: null` (in `content` or `content.caption`) gets no response at
+//!   all: `Err(NO_RESPONSE)`.
+//! - getChatHistory's `fromMessageId` is exclusive: the page holds messages
+//!   older than it. getChats and getChatParticipants count pages from 1
+//!   (page 0 is read as 1): offset = size * (page - 1).
+//! - System envelopes (types 1, 2, 21, 22, 23, 110) are appended to history
+//!   and also emitted as `sendMessage` events; sessions that did not ask for
+//!   `receiveSystemMessageEnvelopes` must drop those
+//!   ([`Outbound::is_system_envelope`]).
 
+#![cfg_attr(not(test), allow(dead_code))]
+
+mod args;
+mod chats;
+mod codes;
+mod files;
+mod ids;
+mod messages;
+mod model;
+mod participants;
+mod render;
+mod roles;
+mod surveys;
+mod users;
+
+#[cfg(test)]
+mod tests;
+
+pub(crate) use codes::NO_RESPONSE;
+// Used by the HTTP side of the emulator.
+#[allow(unused_imports)]
+pub(crate) use files::{StoredFile, UploadRejection, UploadTask};
+
+use args::Args;
+use files::{FileRecord, PendingUpload};
+use ids::{Clock, IdGen};
+use model::{Author, Chat, Message, Role};
+use roles::Action;
 use serde_json::value::RawValue;
-use serde_json::{json, Value};
-use std::collections::HashMap;
-use std::path::PathBuf;
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
 
-/// Settings the World needs from the emulator.
+/// How the world presents itself.
 #[derive(Debug, Clone)]
 pub(crate) struct WorldConfig {
-    /// e.g. "emulator.local"; user ids are "login@server_name".
+    /// The server name, e.g. "emulator.local"; user ids are
+    /// `login@server_name` and system envelopes are authored by it.
     pub server_name: String,
-    /// Base URL for download URLs, e.g. "http://127.0.0.1:4309".
+    /// The base URL of download URLs, e.g. "http://127.0.0.1:4309".
     pub server_url: String,
-    /// getFileUploadLimits payload when set.
+    /// The getFileUploadLimits payload, when set: `{maxSize?, extensions?:
+    /// {mode: allow|block, list}}`; also enforced by uploadFile and uploads.
     pub upload_limits: Option<Value>,
 }
 
 /// An event for every session authenticated as `user_id`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Outbound {
-    /// The addressee.
+    /// The user whose sessions receive it.
     pub user_id: String,
-    /// The event method.
+    /// The event method, e.g. `sendMessage`.
     pub method: String,
     /// The event payload.
     pub payload: Value,
 }
 
-/// A pending upload task.
+impl Outbound {
+    /// A `sendMessage` event carrying a system envelope (type below 200).
+    /// Sessions deliver these only when `auth` asked for
+    /// `receiveSystemMessageEnvelopes`.
+    pub fn is_system_envelope(&self) -> bool {
+        self.method == "sendMessage"
+            && self
+                .payload
+                .get("type")
+                .and_then(Value::as_u64)
+                .is_some_and(|t| t < 200)
+    }
+}
+
+/// Where a message lives.
 #[derive(Debug, Clone)]
-pub(crate) struct UploadTask {
-    /// The user id that created it.
-    pub owner: String,
-    /// The announced size.
-    pub file_size: u64,
-    /// The announced name.
-    pub file_name: String,
+struct MessageRef {
+    chat_id: String,
+    box_id: u64,
 }
 
-/// Why an upload was refused.
-#[derive(Debug, Clone)]
-pub(crate) struct UploadRejection {
-    /// HTTP status.
-    pub status: u16,
-    /// The `error` code of the body.
-    pub error: u32,
-    /// The `error_description` of the body.
-    pub description: String,
-}
-
-/// A file on disk.
-#[derive(Debug, Clone)]
-pub(crate) struct StoredFile {
-    /// Where the bytes are.
-    pub path: PathBuf,
-    /// Their number.
-    pub size: u64,
-    /// The file name.
-    pub name: String,
-    /// The MIME type.
-    pub mime_type: String,
-}
-
-#[derive(Debug)]
-struct Chat {
-    members: Vec<String>,
-    next_box: u64,
-}
-
-/// STUB: the in-memory server state.
+/// The whole in-memory state of one emulated server.
 #[derive(Debug)]
 pub(crate) struct World {
     config: WorldConfig,
-    users: HashMap<String, String>,
+    ids: IdGen,
+    clock: Clock,
+    /// Orders chats by last activity.
+    activity: u64,
+    /// Users by lowercased id.
+    users: HashMap<String, model::User>,
     chats: HashMap<String, Chat>,
-    tasks: HashMap<String, UploadTask>,
-    temporal: HashMap<String, (StoredFile, Option<StoredFile>)>,
-    files: HashMap<String, (StoredFile, Option<StoredFile>)>,
-    next: u64,
+    messages: HashMap<String, MessageRef>,
+    /// p2p chats by the sorted pair of user ids.
+    p2p: HashMap<(String, String), String>,
+    /// Favorites chats by owner.
+    favorites: HashMap<String, String>,
+    upload_tasks: HashMap<String, UploadTask>,
+    /// Uploaded files not sent yet, by temporalFileId.
+    pending: HashMap<String, PendingUpload>,
+    files: HashMap<String, FileRecord>,
 }
 
-fn field<'a>(p: &'a Value, name: &str) -> Result<&'a str, u32> {
-    p.get(name).and_then(Value::as_str).ok_or(399)
-}
+/// The signature every method handler shares.
+type Handler = fn(&mut World, &str, &Args, &mut Vec<Outbound>) -> Result<Value, u32>;
 
 impl World {
-    /// A world with no users.
+    /// An empty world.
     pub fn new(config: WorldConfig) -> World {
         World {
             config,
+            ids: IdGen::new(),
+            clock: Clock::default(),
+            activity: 0,
             users: HashMap::new(),
             chats: HashMap::new(),
-            tasks: HashMap::new(),
-            temporal: HashMap::new(),
+            messages: HashMap::new(),
+            p2p: HashMap::new(),
+            favorites: HashMap::new(),
+            upload_tasks: HashMap::new(),
+            pending: HashMap::new(),
             files: HashMap::new(),
-            next: 0,
         }
     }
 
-    fn id(&mut self, prefix: &str) -> String {
-        self.next += 1;
-        format!("{prefix}{:032x}", self.next)
-    }
-
-    /// Adds a user; returns its id.
-    pub fn add_user(&mut self, login: &str, display_name: &str) -> String {
-        let id = format!("{login}@{}", self.config.server_name);
-        self.users.insert(id.clone(), display_name.to_owned());
-        id
-    }
-
-    /// Runs one client method as `actor`.
+    /// Runs one client method as `actor` (a user id). Ok is the response
+    /// payload; Err is an API error code, or [`NO_RESPONSE`] when the real
+    /// server would never answer. Events for other users go to `out`.
     pub fn handle(
         &mut self,
         actor: &str,
@@ -126,161 +151,244 @@ impl World {
         payload: Option<&RawValue>,
         out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
-        let p: Value = match payload {
-            Some(raw) => serde_json::from_str(raw.get()).map_err(|_| 399u32)?,
-            None => json!({}),
-        };
-        match method {
-            "createP2PChat" => {
-                let other = field(&p, "userId")?.to_owned();
-                if !self.users.contains_key(&other) {
-                    return Err(399);
-                }
-                let id = self.id("p2p");
-                self.chats.insert(
-                    id.clone(),
-                    Chat {
-                        members: vec![actor.to_owned(), other],
-                        next_box: 0,
-                    },
-                );
-                Ok(json!({ "chatId": id }))
-            }
-            "createGroupChat" => {
-                field(&p, "title")?;
-                let id = self.id("group");
-                self.chats.insert(
-                    id.clone(),
-                    Chat {
-                        members: vec![actor.to_owned()],
-                        next_box: 0,
-                    },
-                );
-                Ok(json!({ "chatId": id }))
-            }
-            "sendMessage" => {
-                let chat_id = field(&p, "chatId")?.to_owned();
-                let content = p.get("content").cloned().ok_or(399u32)?;
-                let message_id = self.id("msg");
-                let chat = self.chats.get_mut(&chat_id).ok_or(304u32)?;
-                if !chat.members.iter().any(|m| m == actor) {
-                    return Err(305);
-                }
-                let box_id = chat.next_box;
-                chat.next_box += 1;
-                let ts = 1_700_000_000_000u64 + box_id;
-                for m in chat.members.iter().filter(|m| *m != actor) {
-                    out.push(Outbound {
-                        user_id: m.clone(),
-                        method: "sendMessage".into(),
-                        payload: json!({
-                            "chatId": chat_id, "messageId": message_id, "timestamp": ts,
-                            "author": {"id": actor, "type": 1}, "isEdited": false,
-                            "box": {"id": box_id, "position": ""}, "type": 200,
-                            "content": content,
-                        }),
-                    });
-                }
-                Ok(json!({ "chatId": chat_id, "messageId": message_id, "timestamp": ts }))
-            }
-            "uploadFile" => {
-                let size = p.get("fileSize").and_then(Value::as_u64).ok_or(399u32)?;
-                let name = p
-                    .get("fileName")
-                    .and_then(Value::as_str)
-                    .unwrap_or("file")
-                    .to_owned();
-                let id = self.id("task");
-                self.tasks.insert(
-                    id.clone(),
-                    UploadTask {
-                        owner: actor.to_owned(),
-                        file_size: size,
-                        file_name: name,
-                    },
-                );
-                Ok(json!({ "uploadTaskId": id }))
-            }
-            "sendFile" => {
-                let chat_id = field(&p, "chatId")?.to_owned();
-                let tid = p
-                    .pointer("/content/temporalFileId")
-                    .and_then(Value::as_str)
-                    .ok_or(399u32)?;
-                let stored = self.temporal.remove(tid).ok_or(308u32)?;
-                let file_id = self.id("file");
-                self.files.insert(file_id.clone(), stored);
-                let message_id = self.id("msg");
-                Ok(json!({"chatId": chat_id, "messageId": message_id,
-                          "timestamp": 1_700_000_000_000u64, "fileId": file_id}))
-            }
-            "getFileInfo" => {
-                let file_id = field(&p, "fileId")?;
-                let (f, preview) = self.files.get(file_id).ok_or(308u32)?;
-                let url = &self.config.server_url;
-                let previews: Vec<Value> = preview
-                    .iter()
-                    .map(|pv| {
-                        json!({"name": pv.name, "size": pv.size, "mimeType": pv.mime_type,
-                           "downloadUrl": format!("{url}/bridge/api/client/v1/files/preview?file_id={file_id}")})
-                    })
-                    .collect();
-                Ok(
-                    json!({"name": f.name, "size": f.size, "mimeType": f.mime_type,
-                          "downloadUrl": format!("{url}/bridge/api/client/v1/files?file_id={file_id}"),
-                          "readyState": 2, "previews": previews, "infoHash": file_id}),
-                )
-            }
-            "getUserDisplayName" => {
-                let user = field(&p, "userId")?;
-                let name = self.users.get(user).ok_or(399u32)?;
-                Ok(json!({ "displayName": name }))
-            }
-            _ => Err(399),
+        let handler = Self::route(method).ok_or(codes::ROUTE_NOT_FOUND)?;
+        let args = Args::parse(payload)?;
+        if args.has_null_parse_mode() {
+            return Err(NO_RESPONSE);
         }
-    }
-
-    /// The upload task with this id.
-    pub fn upload_task(&self, task_id: &str) -> Option<UploadTask> {
-        self.tasks.get(task_id).cloned()
-    }
-
-    /// Finishes an upload task with the received file.
-    pub fn complete_upload(
-        &mut self,
-        task_id: &str,
-        file: StoredFile,
-        preview: Option<StoredFile>,
-    ) -> Result<String, UploadRejection> {
-        let Some(task) = self.tasks.remove(task_id) else {
-            return Err(UploadRejection {
-                status: 400,
-                error: 407,
-                description: "Upload task not found".into(),
-            });
-        };
-        if task.file_size != file.size {
-            return Err(UploadRejection {
-                status: 400,
-                error: 408,
-                description: "File size differs from the upload task".into(),
-            });
+        let actor = self.actor_id(actor);
+        let first_event = out.len();
+        let result = handler(self, &actor, &args, out);
+        if result.is_err() {
+            // Handlers validate before they change anything; never leak
+            // events of a failed request.
+            out.truncate(first_event);
         }
-        let id = self.id("tmp");
-        self.temporal.insert(id.clone(), (file, preview));
-        Ok(id)
+        result
     }
 
-    /// A stored file (or its preview) by file id.
-    pub fn download(&self, file_id: &str, preview: bool) -> Option<StoredFile> {
-        let (f, p) = self.files.get(file_id)?;
-        if preview {
-            p.clone()
+    fn route(method: &str) -> Option<Handler> {
+        Some(match method {
+            "createP2PChat" => World::create_p2p_chat,
+            "createGroupChat" => World::create_group_chat,
+            "createChannel" => World::create_channel,
+            "createFavoritesChat" => World::create_favorites_chat,
+            "getChatByID" => World::get_chat_by_id,
+            "getChats" => World::get_chats,
+            "removeChat" => World::remove_chat,
+            "clearHistory" => World::clear_history,
+            "editChatTitle" => World::edit_chat_title,
+            "editChatAvatar" => World::edit_chat_avatar,
+            "addChatParticipant" => World::add_chat_participant,
+            "removeChatParticipant" => World::remove_chat_participant,
+            "hasChatParticipant" => World::has_chat_participant,
+            "getChatParticipant" => World::get_chat_participant,
+            "getChatParticipants" => World::get_chat_participants,
+            "changeParticipantRole" => World::change_participant_role,
+            "getUserDisplayName" => World::get_user_display_name,
+            "sendMessage" => World::send_message,
+            "editMessage" => World::edit_message,
+            "forwardMessage" => World::forward_message,
+            "getMessageById" => World::get_message_by_id,
+            "getChatHistory" => World::get_chat_history,
+            "removeMessage" => World::remove_message,
+            "sendChatActivity" => World::send_chat_activity,
+            "uploadFile" => World::upload_file,
+            "sendFile" => World::send_file,
+            "getFileInfo" => World::get_file_info,
+            "subscribeFileProgress" => World::subscribe_file_progress,
+            "unsubscribeFileProgress" => World::unsubscribe_file_progress,
+            "getFileUploadLimits" => World::get_file_upload_limits,
+            "sendSurvey" => World::send_survey,
+            "editSurvey" => World::edit_survey,
+            _ => return None,
+        })
+    }
+
+    // ---- shared lookups and checks -------------------------------------
+
+    /// The chat, or 304.
+    fn chat(&self, chat_id: &str) -> Result<&Chat, u32> {
+        self.chats.get(chat_id).ok_or(codes::CHAT_NOT_FOUND)
+    }
+
+    /// The chat and the actor's role in it: 304, then 305.
+    fn member_chat(&self, chat_id: &str, actor: &str) -> Result<(&Chat, Role), u32> {
+        let chat = self.chat(chat_id)?;
+        let role = chat.role_of(actor).ok_or(codes::NOT_A_PARTICIPANT)?;
+        Ok((chat, role))
+    }
+
+    /// 303 unless the role tables allow `action`.
+    fn require(chat: &Chat, role: Role, action: Action) -> Result<(), u32> {
+        if roles::allowed(chat.kind, role, action) {
+            Ok(())
         } else {
-            Some(f.clone())
+            Err(codes::NOT_ENOUGH_RIGHTS)
         }
     }
 
-    /// STUB: no upload progress.
-    pub fn advance_upload(&mut self, _file_id: &str, _progress: u64, _out: &mut Vec<Outbound>) {}
+    /// A message `actor` can see: 306 when unknown or hidden, 305 when the
+    /// actor is not in its chat.
+    fn visible_message(&self, message_id: &str, actor: &str) -> Result<(&Chat, &Message), u32> {
+        let at = self
+            .messages
+            .get(message_id)
+            .ok_or(codes::MESSAGE_NOT_FOUND)?;
+        let chat = self.chat(&at.chat_id)?;
+        if chat.participant(actor).is_none() {
+            return Err(codes::NOT_A_PARTICIPANT);
+        }
+        let m = chat
+            .messages
+            .get(&at.box_id)
+            .ok_or(codes::MESSAGE_NOT_FOUND)?;
+        if !chat.visible_to(m, actor) {
+            return Err(codes::MESSAGE_NOT_FOUND);
+        }
+        Ok((chat, m))
+    }
+
+    /// The reply target in `chat`: the id must name a message of that chat
+    /// that `actor` can see (306 otherwise).
+    fn reply_target(&self, chat: &Chat, reply_id: &str, actor: &str) -> Result<(String, u64), u32> {
+        let at = self
+            .messages
+            .get(reply_id)
+            .filter(|at| at.chat_id == chat.id)
+            .ok_or(codes::MESSAGE_NOT_FOUND)?;
+        let m = chat
+            .messages
+            .get(&at.box_id)
+            .filter(|m| chat.visible_to(m, actor))
+            .ok_or(codes::MESSAGE_NOT_FOUND)?;
+        Ok((m.id.clone(), m.box_id))
+    }
+
+    /// The next activity number (chat ordering).
+    fn bump_activity(&mut self) -> u64 {
+        self.activity += 1;
+        self.activity
+    }
+
+    /// Appends a message to a chat and returns its id, box id and timestamp.
+    /// The author's read mark moves past it.
+    fn post(
+        &mut self,
+        chat_id: &str,
+        author: Author,
+        kind: u32,
+        content: Value,
+        reply_to: Option<(String, u64)>,
+    ) -> Option<(String, u64, u64)> {
+        let id = self.ids.uuid();
+        let timestamp = self.clock.now();
+        let activity = self.bump_activity();
+        let chat = self.chats.get_mut(chat_id)?;
+        let box_id = chat.next_box;
+        chat.next_box += 1;
+        chat.activity = activity;
+        if let Author::User(user) = &author {
+            if let Some(p) = chat.participant_mut(user) {
+                p.read_upto = Some(box_id);
+            }
+        }
+        chat.messages.insert(
+            box_id,
+            Message {
+                id: id.clone(),
+                box_id,
+                author,
+                kind,
+                content,
+                timestamp,
+                is_edited: false,
+                reply_to,
+                hidden_for: HashSet::new(),
+            },
+        );
+        self.messages.insert(
+            id.clone(),
+            MessageRef {
+                chat_id: chat_id.to_string(),
+                box_id,
+            },
+        );
+        Some((id, box_id, timestamp))
+    }
+
+    /// Appends a system envelope (author: the server) and emits it to every
+    /// participant but `actor`.
+    fn post_system(
+        &mut self,
+        chat_id: &str,
+        kind: u32,
+        content: Value,
+        actor: &str,
+        out: &mut Vec<Outbound>,
+    ) {
+        let author = Author::System(self.config.server_name.clone());
+        if let Some((_, box_id, _)) = self.post(chat_id, author, kind, content, None) {
+            self.emit_message(chat_id, box_id, actor, out);
+        }
+    }
+
+    /// A `sendMessage` event for the message at `box_id` to every
+    /// participant but `actor` who can see it.
+    fn emit_message(&self, chat_id: &str, box_id: u64, actor: &str, out: &mut Vec<Outbound>) {
+        let Some(chat) = self.chats.get(chat_id) else {
+            return;
+        };
+        let Some(m) = chat.messages.get(&box_id) else {
+            return;
+        };
+        for p in &chat.participants {
+            if p.user_id != actor && chat.visible_to(m, &p.user_id) {
+                out.push(Outbound {
+                    user_id: p.user_id.clone(),
+                    method: "sendMessage".into(),
+                    payload: render::envelope(chat, m, &p.user_id),
+                });
+            }
+        }
+    }
+
+    /// The same event to each of `users`.
+    fn emit_to(users: &[String], method: &str, payload: &Value, out: &mut Vec<Outbound>) {
+        for u in users {
+            out.push(Outbound {
+                user_id: u.clone(),
+                method: method.into(),
+                payload: payload.clone(),
+            });
+        }
+    }
+
+    /// Removes a chat and everything indexed under it.
+    fn drop_chat(&mut self, chat_id: &str) -> Option<Chat> {
+        let chat = self.chats.remove(chat_id)?;
+        for m in chat.messages.values() {
+            self.messages.remove(&m.id);
+        }
+        self.p2p.retain(|_, id| id != chat_id);
+        self.favorites.retain(|_, id| id != chat_id);
+        Some(chat)
+    }
+
+    /// Marks the messages of a chat up to `message_id` as read by `user_id`
+    /// (what a session may call when the user acknowledges a `sendMessage`
+    /// event). Unknown ids are ignored.
+    pub fn mark_read(&mut self, user_id: &str, message_id: &str) {
+        let user = self.actor_id(user_id);
+        let Some(at) = self.messages.get(message_id).cloned() else {
+            return;
+        };
+        if let Some(p) = self
+            .chats
+            .get_mut(&at.chat_id)
+            .and_then(|c| c.participant_mut(&user))
+        {
+            p.read_upto = Some(p.read_upto.map_or(at.box_id, |b| b.max(at.box_id)));
+        }
+    }
 }
