@@ -11,6 +11,8 @@ mod connection;
 pub mod emulator;
 pub mod error;
 mod event;
+#[cfg(feature = "ffi")]
+pub mod ffi;
 mod pending;
 pub mod protocol;
 mod secret;
