@@ -25,7 +25,8 @@
 //!   trailing slash), subprotocol `json.v1`,
 //! - a control API under `/emulator/v1/` for programs in other languages:
 //!   `POST act`, `GET|DELETE frames`, `GET users`, `POST files/progress`,
-//!   `POST faults/<name>` (see [`Faults`] for the names).
+//!   `POST files/expire`, `PUT upload_limits`, `POST faults/<name>` (see
+//!   [`Faults`] for the names).
 //!
 //! Everything stops when the [`Emulator`] is dropped (or [`Emulator::stop`]
 //! is called): every thread is joined and the file store is removed.
