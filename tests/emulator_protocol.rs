@@ -896,3 +896,21 @@ fn stop_closes_sessions_and_joins_threads_promptly() {
     assert_eq!(ws.until_closed(), Some(CloseCode::Away));
     assert!(TcpStream::connect_timeout(&emu.local_addr(), Duration::from_secs(1)).is_err());
 }
+
+#[test]
+fn extreme_settings_do_not_break_sessions() {
+    let emu = Emulator::builder()
+        .user("bot", "secret", "Bot")
+        .ack_deadline(Duration::MAX)
+        .ping_interval(Duration::MAX)
+        .token_lifetime(Duration::MAX)
+        .start()
+        .unwrap();
+    let token = token(&emu, "bot", "secret");
+    let mut ws = connect(&emu, "/websocket/chat_bot/", true);
+    assert!(ws.auth(1, &token)["userId"].is_string());
+    emu.faults().send_unknown_event("x");
+    let ev = ws.recv();
+    assert_eq!(ev["method"], "x");
+    assert_eq!(code(&ws.request(2, "getChats", json!({"count": 10, "page": 1}))), None);
+}

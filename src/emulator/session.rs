@@ -9,7 +9,7 @@
 //! interval. Events are written the moment they happen, from whichever
 //! thread produced them, also while the client is idle.
 
-use super::tokens::{random_hex, uuid_like, TokenCheck};
+use super::tokens::{later, random_hex, uuid_like, TokenCheck};
 use super::world::{Outbound, NO_RESPONSE};
 use super::{Direction, FrameLog, Inner};
 use crate::protocol::frame::{request_text, response_text, Frame};
@@ -238,7 +238,7 @@ pub(crate) fn run(inner: Arc<Inner>, conn: u64, ws: WebSocket<Stream>) {
         system_envelopes: AtomicBool::new(false),
     });
     lock(&inner.sessions).links.insert(conn, link.clone());
-    let next_ping = Instant::now() + inner.settings.ping_interval;
+    let next_ping = later(Instant::now(), inner.settings.ping_interval);
     let mut session = Session {
         inner: inner.clone(),
         link: link.clone(),
@@ -364,14 +364,14 @@ impl Session {
                 .next()
                 .map(|p| p.sent);
             if let Some(sent) = oldest {
-                if now >= sent + deadline {
+                if now >= later(sent, deadline) {
                     self.driver.close(CloseCode::Policy, CLOSE_LINGER);
                     return format!("an event stayed unacknowledged for {deadline:?}");
                 }
             }
             let mut wake_at = self.next_ping;
             if let Some(sent) = oldest {
-                wake_at = wake_at.min(sent + deadline);
+                wake_at = wake_at.min(later(sent, deadline));
             }
             if let Some((due, _, _)) = self.delayed.front() {
                 wake_at = wake_at.min(*due);
@@ -395,7 +395,7 @@ impl Session {
             let now = Instant::now();
             if now >= self.next_ping {
                 self.driver.ping();
-                self.next_ping = now + self.inner.settings.ping_interval;
+                self.next_ping = later(now, self.inner.settings.ping_interval);
             }
         }
     }
@@ -557,7 +557,7 @@ impl Session {
             self.send_response(id, &payload);
             return;
         }
-        let mut due = Instant::now() + delay;
+        let mut due = later(Instant::now(), delay);
         if let Some((last, _, _)) = self.delayed.back() {
             due = due.max(*last);
         }
