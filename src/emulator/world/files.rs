@@ -10,10 +10,16 @@ use super::codes::{
     UPLOAD_TASK_NOT_FOUND,
 };
 use super::messages::NewMessage;
-use super::model::kind;
+use super::render::{self, answer};
 use super::roles::Action;
 use super::{Outbound, World};
-use serde_json::{json, Value};
+use crate::protocol::events::UploadProgress;
+use crate::protocol::methods::{
+    ExtensionsMode, FileInfo, FilePreview, FileUploadLimits, GetFileInfo, ResultResponse, SendFile,
+    SendFileResponse, SubscribeFileProgress, UnsubscribeFileProgress, UploadFile,
+};
+use crate::protocol::{AttachmentContent, Content, FileReadyState, TextContent};
+use serde_json::Value;
 use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
 
@@ -84,11 +90,11 @@ pub(crate) enum ReadyState {
 }
 
 impl ReadyState {
-    fn code(self) -> u32 {
+    fn wire(self) -> FileReadyState {
         match self {
-            ReadyState::NotAvailable => 0,
-            ReadyState::Uploading(_) => 1,
-            ReadyState::Ready => 2,
+            ReadyState::NotAvailable => FileReadyState::NotAvailable,
+            ReadyState::Uploading(_) => FileReadyState::Uploading,
+            ReadyState::Ready => FileReadyState::Ready,
         }
     }
 }
@@ -117,36 +123,25 @@ impl World {
     /// an extension the limits block (or do not allow; a name without an
     /// extension is then refused too).
     fn check_limits(&self, size: u64, name: Option<&str>) -> Result<(), u32> {
-        let Some(limits) = &self.config.upload_limits else {
-            return Ok(());
-        };
-        if let Some(max) = limits.get("maxSize").and_then(Value::as_u64) {
-            if size > max {
-                return Err(MAX_SIZE_EXCEEDED);
-            }
+        let limits = self.upload_limits();
+        if limits.max_size.is_some_and(|max| size > max) {
+            return Err(MAX_SIZE_EXCEEDED);
         }
         // Without a name (the spec's uploadFile has none) the extension is
         // checked when the upload brings one.
-        let (Some(ext_rules), Some(name)) =
-            (limits.get("extensions").filter(|v| v.is_object()), name)
-        else {
+        let (Some(rules), Some(name)) = (&limits.extensions, name) else {
             return Ok(());
         };
-        let listed: Vec<String> = ext_rules
-            .get("list")
-            .and_then(Value::as_array)
-            .map(|l| {
-                l.iter()
-                    .filter_map(Value::as_str)
-                    .map(|e| e.trim_start_matches('.').to_lowercase())
-                    .collect()
-            })
-            .unwrap_or_default();
         let ext = extension(name);
-        let in_list = ext.as_ref().is_some_and(|e| listed.contains(e));
-        let ok = match ext_rules.get("mode").and_then(Value::as_str) {
-            Some("allow") => in_list,
-            Some("block") => !in_list,
+        let listed = ext.as_ref().is_some_and(|e| {
+            rules
+                .list
+                .iter()
+                .any(|l| l.trim_start_matches('.').eq_ignore_ascii_case(e))
+        });
+        let ok = match rules.mode {
+            ExtensionsMode::Allow => listed,
+            ExtensionsMode::Block => !listed,
             _ => true,
         };
         if ok {
@@ -154,6 +149,15 @@ impl World {
         } else {
             Err(UPLOAD_FORBIDDEN)
         }
+    }
+
+    /// The configured upload limits, typed (none when unset or unreadable).
+    fn upload_limits(&self) -> FileUploadLimits {
+        self.config
+            .upload_limits
+            .as_ref()
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default()
     }
 
     /// The download URL of a file or of its preview.
@@ -171,8 +175,10 @@ impl World {
         args: &Args,
         _out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
-        let file_size = args.u64("fileSize")?;
-        let file_name = args.opt_str("fileName")?;
+        let UploadFile {
+            file_size,
+            file_name,
+        } = args.decode()?;
         self.check_limits(file_size, file_name.as_deref())?;
         let id = self.ids.uuid();
         self.upload_tasks.insert(
@@ -183,7 +189,7 @@ impl World {
                 file_name,
             },
         );
-        Ok(json!({ "uploadTaskId": id }))
+        answer(crate::protocol::methods::UploadTask { upload_task_id: id })
     }
 
     /// The upload task with that id (the HTTP side reads it before taking
@@ -285,14 +291,10 @@ impl World {
         args: &Args,
         out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
-        let chat_id = args.str("chatId")?;
-        let content = args.object("content")?;
-        let temporal = content.str("temporalFileId")?;
-        let caption = match content.opt_object("caption")? {
-            Some(c) => Some(c.as_text(false)?),
-            None => None,
-        };
-        let reply = args.opt_str("replyMessageId")?;
+        args.check_text("/content/caption", false)?;
+        let req: SendFile = args.decode()?;
+        let (chat_id, temporal) = (req.chat_id, req.content.temporal_file_id);
+        let reply = req.reply_message_id;
         // Everything that can fail is checked before the upload is consumed.
         let (chat, role) = self.member_chat(&chat_id, actor)?;
         World::require(chat, role, Action::SendFiles)?;
@@ -305,39 +307,39 @@ impl World {
         }
         let file_id = self.claim_upload(&temporal, actor, &chat_id)?;
         let record = self.files.get(&file_id).ok_or(FILE_NOT_FOUND)?;
-        let content = json!({
-            "name": record.file.name,
-            "mimeType": record.file.mime_type,
-            "size": record.file.size,
-            "fileId": file_id,
+        let content = Content::Attachment(AttachmentContent {
+            name: record.file.name.clone(),
+            mime_type: record.file.mime_type.clone(),
+            size: record.file.size,
+            file_id: file_id.clone(),
+            ready_state: None,
         });
-        let mut answer = self.post_user_message(
-            actor,
-            NewMessage {
-                chat_id: &chat_id,
-                action: Action::SendFiles,
-                kind: kind::ATTACHMENT,
-                content,
-                reply: reply.as_deref(),
-            },
-            out,
-        )?;
-        answer["fileId"] = json!(file_id);
-        if let Some(text) = caption {
-            let caption_answer = self.post_user_message(
-                actor,
-                NewMessage {
+        let new = NewMessage {
+            chat_id: &chat_id,
+            action: Action::SendFiles,
+            content,
+            reply: reply.as_deref(),
+        };
+        let sent = self.post_user_message(actor, new, out)?;
+        let caption_message_id = match req.content.caption {
+            Some(caption) => {
+                let new = NewMessage {
                     chat_id: &chat_id,
                     action: Action::Send,
-                    kind: kind::TEXT,
-                    content: text,
+                    content: Content::Text(TextContent::new(caption.text, caption.parse_mode)),
                     reply: None,
-                },
-                out,
-            )?;
-            answer["captionMessageId"] = caption_answer["messageId"].clone();
-        }
-        Ok(answer)
+                };
+                Some(self.post_user_message(actor, new, out)?.message_id)
+            }
+            None => None,
+        };
+        answer(SendFileResponse {
+            chat_id: sent.chat_id,
+            message_id: sent.message_id,
+            timestamp: sent.timestamp,
+            file_id: Some(file_id),
+            caption_message_id,
+        })
     }
 
     /// The file if `actor` may see it (its uploader, or a participant of a
@@ -366,38 +368,30 @@ impl World {
         args: &Args,
         _out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
-        let file_id = args.str("fileId")?;
+        let file_id = args.decode::<GetFileInfo>()?.file_id;
         let record = self.visible_file(&file_id, actor)?;
         let available = record.state != ReadyState::NotAvailable;
-        let url = |preview| {
-            if available {
-                json!(self.download_url(&file_id, preview))
-            } else {
-                Value::Null
-            }
-        };
-        let previews: Vec<Value> = record
+        let url = |preview| available.then(|| self.download_url(&file_id, preview));
+        let previews = record
             .preview
             .iter()
-            .map(|p| {
-                json!({
-                    "name": p.name,
-                    "mimeType": p.mime_type,
-                    "size": p.size,
-                    "downloadUrl": url(true),
-                })
+            .map(|p| FilePreview {
+                name: p.name.clone(),
+                mime_type: p.mime_type.clone(),
+                size: p.size,
+                download_url: url(true),
             })
             .collect();
-        Ok(json!({
-            "name": record.file.name,
-            "size": record.file.size,
-            "mimeType": record.file.mime_type,
-            "downloadUrl": url(false),
-            "readyState": record.state.code(),
-            "infoHash": file_id,
-            "fileId": file_id,
-            "previews": previews,
-        }))
+        answer(FileInfo {
+            name: record.file.name.clone(),
+            size: record.file.size,
+            mime_type: record.file.mime_type.clone(),
+            download_url: url(false),
+            ready_state: record.state.wire(),
+            info_hash: file_id.clone(),
+            file_id: Some(file_id.clone()),
+            previews,
+        })
     }
 
     /// `subscribeFileProgress {fileId}` -> `{result}`. On a READY file one
@@ -410,22 +404,23 @@ impl World {
         args: &Args,
         out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
-        let file_id = args.str("fileId")?;
+        let file_id = args.decode::<SubscribeFileProgress>()?.file_id;
         let record = self.visible_file(&file_id, actor)?;
         let (state, size) = (record.state, record.file.size);
-        match state {
-            ReadyState::NotAvailable => Ok(json!({ "result": false })),
+        let result = match state {
+            ReadyState::NotAvailable => false,
             ReadyState::Ready => {
                 out.push(progress_event(actor, &file_id, size));
-                Ok(json!({ "result": true }))
+                true
             }
             ReadyState::Uploading(_) => {
                 if let Some(r) = self.files.get_mut(&file_id) {
                     r.subscribers.insert(actor.to_string());
                 }
-                Ok(json!({ "result": true }))
+                true
             }
-        }
+        };
+        answer(ResultResponse { result })
     }
 
     /// `unsubscribeFileProgress {fileId}` -> `{result: true}`; 308.
@@ -435,47 +430,34 @@ impl World {
         args: &Args,
         _out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
-        let file_id = args.str("fileId")?;
+        let file_id = args.decode::<UnsubscribeFileProgress>()?.file_id;
         self.visible_file(&file_id, actor)?;
         if let Some(r) = self.files.get_mut(&file_id) {
             r.subscribers.remove(actor);
         }
-        Ok(json!({ "result": true }))
+        answer(ResultResponse { result: true })
     }
 
     /// `getFileUploadLimits {}` -> the configured limits, or `{maxSize:
-    /// null, extensions: null}` when none are set.
+    /// null, extensions: null}` when none are set (or they do not read as
+    /// limits).
     pub(super) fn get_file_upload_limits(
         &mut self,
         _actor: &str,
         _args: &Args,
         _out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
-        Ok(self
-            .config
-            .upload_limits
-            .clone()
-            .unwrap_or_else(|| json!({ "maxSize": null, "extensions": null })))
+        answer(self.upload_limits())
     }
 
     /// Replaces the upload limits and pushes `getFileUploadLimits` with the
     /// new payload to every user, as servers do when an admin changes them.
     pub fn set_upload_limits(&mut self, limits: Option<Value>, out: &mut Vec<Outbound>) {
         self.config.upload_limits = limits;
-        let payload = self
-            .config
-            .upload_limits
-            .clone()
-            .unwrap_or_else(|| json!({ "maxSize": null, "extensions": null }));
+        let limits = self.upload_limits();
         let mut users: Vec<&String> = self.users.values().map(|u| &u.id).collect();
         users.sort();
-        for u in users {
-            out.push(Outbound {
-                user_id: u.clone(),
-                method: "getFileUploadLimits".into(),
-                payload: payload.clone(),
-            });
-        }
+        out.extend(users.into_iter().map(|u| render::event(u, &limits)));
     }
 
     /// Marks a file as still uploading with `progress` bytes on the server:
@@ -537,9 +519,9 @@ impl World {
 /// An upload progress event (renamed `uploadingProgress` by the session when
 /// the emulator is set to the spec's spelling).
 fn progress_event(user: &str, file_id: &str, progress: u64) -> Outbound {
-    Outbound {
-        user_id: user.to_string(),
-        method: "uploadFileProgress".into(),
-        payload: json!({ "fileId": file_id, "progress": progress }),
-    }
+    let e = UploadProgress {
+        file_id: file_id.to_string(),
+        progress,
+    };
+    render::event(user, &e)
 }
