@@ -209,9 +209,11 @@ impl World {
             Some(id) => self.reply_target(chat, id, actor)?.1,
             None => chat.next_box,
         };
+        // Nothing below the actor's visibility mark can show: skip it.
+        let from = chat.participant(actor).map_or(0, |p| p.visible_from);
         let messages: Vec<_> = chat
             .messages
-            .range(..before)
+            .range(from..before.max(from))
             .rev()
             .filter(|(_, m)| chat.visible_to(m, actor))
             .take(req.count as usize)

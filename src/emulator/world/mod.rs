@@ -36,6 +36,7 @@ mod model;
 mod participants;
 mod render;
 mod roles;
+mod storage;
 mod surveys;
 mod users;
 
@@ -45,18 +46,18 @@ mod tests;
 pub(crate) use codes::NO_RESPONSE;
 // Used by the HTTP side of the emulator.
 #[allow(unused_imports)]
-pub(crate) use files::{StoredFile, UploadRejection, UploadTask};
+pub(crate) use storage::{StoredFile, UploadRejection, UploadTask};
 
 use crate::protocol::events::ServerEvent;
 use crate::protocol::Content;
 use args::Args;
-use files::{FileRecord, PendingUpload};
 use ids::{Clock, IdGen};
 use model::{Author, Chat, Message, Role};
 use roles::Action;
 use serde_json::value::RawValue;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
+use storage::{FileRecord, PendingUpload};
 
 /// How the world presents itself.
 #[derive(Debug, Clone)]

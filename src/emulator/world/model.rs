@@ -228,10 +228,12 @@ impl Chat {
 
     /// The newest message `user` can see.
     pub(crate) fn last_visible(&self, user: &str) -> Option<&Message> {
+        let from = self.participant(user)?.visible_from;
         self.messages
-            .values()
+            .range(from..)
             .rev()
-            .find(|m| self.visible_to(m, user))
+            .map(|(_, m)| m)
+            .find(|m| !m.hidden_for.contains(user))
     }
 
     /// Messages `user` has not read: visible, by someone else, newer than

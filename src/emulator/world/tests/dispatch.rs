@@ -168,3 +168,68 @@ fn system_envelope_events_are_marked() {
     };
     assert!(!other.is_system_envelope());
 }
+
+#[test]
+fn garbage_payloads_never_panic() {
+    const METHODS: [&str; 32] = [
+        "createP2PChat",
+        "createGroupChat",
+        "createChannel",
+        "createFavoritesChat",
+        "getChatByID",
+        "getChats",
+        "removeChat",
+        "clearHistory",
+        "editChatTitle",
+        "editChatAvatar",
+        "addChatParticipant",
+        "removeChatParticipant",
+        "hasChatParticipant",
+        "getChatParticipant",
+        "getChatParticipants",
+        "changeParticipantRole",
+        "getUserDisplayName",
+        "sendMessage",
+        "editMessage",
+        "forwardMessage",
+        "getMessageById",
+        "getChatHistory",
+        "removeMessage",
+        "sendChatActivity",
+        "uploadFile",
+        "sendFile",
+        "getFileInfo",
+        "subscribeFileProgress",
+        "unsubscribeFileProgress",
+        "getFileUploadLimits",
+        "sendSurvey",
+        "editSurvey",
+    ];
+    let mut t = T::new();
+    let chat = t.group("bot", &["alice"]);
+    let msg = t.send("alice", &chat, "x");
+    let payloads = [
+        json!({}),
+        json!({"chatId": null, "userId": null, "messageId": null, "content": null}),
+        json!({"chatId": chat, "messageId": msg, "userId": u64::MAX, "count": u64::MAX,
+               "page": u64::MAX, "pageSize": u64::MAX, "pageNumber": u64::MAX,
+               "fileSize": -5, "forAll": "maybe", "role": [], "title": {"a": 1}}),
+        json!({"chatId": chat, "messageId": msg, "count": 1, "page": 1, "pageSize": 1,
+               "pageNumber": 0, "fromMessageId": msg, "userId": "@", "role": 99,
+               "content": {"text": 5, "parseMode": [], "buttons": [[[]]],
+                           "temporalFileId": {}, "caption": "x"}}),
+        json!({"chatId": "", "messageId": "", "userId": "/", "title": "", "fileId": "",
+               "content": {"text": "", "parseMode": "text", "buttons": []}}),
+    ];
+    for method in METHODS {
+        for p in &payloads {
+            let _ = t.call("alice", method, p.clone());
+            let _ = t.call("nobody@else", method, p.clone());
+        }
+    }
+    let raw = RawValue::from_string("\"a string\"".into()).unwrap();
+    for method in METHODS {
+        let r = t.w.handle("bot@emu.local", method, Some(&raw), &mut t.out);
+        assert_eq!(r, Err(WRONG_PAYLOAD), "{method}");
+    }
+}
