@@ -87,6 +87,30 @@ pub struct Envelope {
 }
 
 impl Envelope {
+    /// A new, unedited message without reply or box (set those fields
+    /// directly when needed).
+    pub fn new(
+        chat_id: impl Into<String>,
+        message_id: impl Into<String>,
+        timestamp: u64,
+        author: EnvelopeAuthor,
+        content: Content,
+    ) -> Envelope {
+        Envelope {
+            message_id: message_id.into(),
+            chat_id: chat_id.into(),
+            chat_title: None,
+            chat_type: None,
+            timestamp,
+            reply_message_id: None,
+            reply_message: None,
+            is_edited: false,
+            author,
+            envelope_box: None,
+            content,
+        }
+    }
+
     /// The envelope type (the wire `type`).
     pub fn envelope_type(&self) -> EnvelopeType {
         self.content.envelope_type()
@@ -405,18 +429,29 @@ mod tests {
         assert!(b(15, "A") < b(15, "AAA"));
         assert!(b(15, "AAA") < b(15, "B"));
         assert!(b(14, "z") < b(15, ""));
-        let make = |id, position: &str| {
-            let mut e = envelope(json!({
-                "messageId": position, "timestamp": 1,
-                "author": {"id": "a", "type": 1}, "type": 200,
-                "content": {"text": "", "parseMode": "text"}
-            }));
-            e.envelope_box = Some(b(id, position));
-            e
+        let make = |id, position: &str| Envelope {
+            envelope_box: Some(b(id, position)),
+            ..Envelope::new(
+                "c",
+                position,
+                1,
+                EnvelopeAuthor::user("a"),
+                Content::Text(TextContent::new("", ParseMode::Text)),
+            )
         };
-        let mut list = vec![make(15, "B"), make(15, "AAA"), make(15, "A"), make(1, "")];
+        let boxless = Envelope {
+            envelope_box: None,
+            ..make(0, "none")
+        };
+        let mut list = vec![
+            make(15, "B"),
+            make(15, "AAA"),
+            boxless,
+            make(15, "A"),
+            make(1, ""),
+        ];
         sort_envelopes(&mut list);
         let order: Vec<_> = list.iter().map(|e| e.message_id.as_str()).collect();
-        assert_eq!(order, ["", "A", "AAA", "B"]);
+        assert_eq!(order, ["none", "", "A", "AAA", "B"]);
     }
 }

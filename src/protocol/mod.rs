@@ -4,6 +4,17 @@
 //! Every type here tolerates what real servers send: unknown fields are
 //! ignored, unknown enum values are kept, `null` is accepted where a value is
 //! documented, and numbers may arrive as strings.
+//!
+//! - [`frame`]: the JSON frame around every message;
+//! - [`Method`] and [`methods`]: each client command's request and response;
+//! - [`events`]: the server's requests as [`Event`]s ([`decode_event`]);
+//! - [`envelope`] and [`content`]: a message and what it carries;
+//! - [`chat`], [`buttons`], [`survey`]: chats, inline buttons, surveys;
+//! - the enums ([`ChatType`], [`ParseMode`]...), [`text`] escaping, and
+//!   [`lenient`] decoding helpers.
+//!
+//! The same types serve the client (writing requests, reading responses and
+//! events) and the emulator (reading requests, writing responses and events).
 
 pub mod frame;
 pub mod lenient;

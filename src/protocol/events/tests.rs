@@ -510,3 +510,31 @@ fn every_kind_is_distinct_snake_case() {
         .iter()
         .all(|k| k.chars().all(|c| c.is_ascii_lowercase() || c == '_')));
 }
+
+/// Forwarded content nests envelopes; nesting is bounded by serde_json's
+/// recursion limit (128), and the deepest accepted nesting decodes within a
+/// 1 MiB stack even unoptimised.
+fn decode_nested_forwards(depth: usize) -> &'static str {
+    let mut payload = json!({"text": "bottom", "parseMode": "text"});
+    let mut type_code = 200;
+    for i in 0..depth {
+        payload = json!({
+            "chatId": "c", "messageId": format!("m{i}"), "timestamp": 1,
+            "author": {"id": "a", "type": 1}, "type": type_code, "content": payload
+        });
+        type_code = 201;
+    }
+    let raw = RawValue::from_string(payload.to_string()).unwrap();
+    std::thread::Builder::new()
+        .stack_size(1024 * 1024)
+        .spawn(move || decode_event("sendMessage", Some(&raw)).kind())
+        .unwrap()
+        .join()
+        .unwrap()
+}
+
+#[test]
+fn deeply_nested_forwards_do_not_overflow() {
+    assert_eq!(decode_nested_forwards(126), "new_message");
+    assert_eq!(decode_nested_forwards(300), "raw");
+}
