@@ -912,5 +912,52 @@ fn extreme_settings_do_not_break_sessions() {
     emu.faults().send_unknown_event("x");
     let ev = ws.recv();
     assert_eq!(ev["method"], "x");
-    assert_eq!(code(&ws.request(2, "getChats", json!({"count": 10, "page": 1}))), None);
+    assert_eq!(
+        code(&ws.request(2, "getChats", json!({"count": 10, "page": 1}))),
+        None
+    );
+}
+
+#[test]
+fn pings_at_the_interval_and_stall_stops_reading() {
+    let emu = Emulator::builder()
+        .user("bot", "secret", "Bot")
+        .ping_interval(Duration::from_millis(50))
+        .start()
+        .unwrap();
+    let token = token(&emu, "bot", "secret");
+    let mut ws = connect(&emu, "/websocket/chat_bot/", true);
+    assert!(ws.auth(1, &token)["userId"].is_string());
+    let started = Instant::now();
+    let first = ws.ws.read().expect("a ping within the wait");
+    assert!(matches!(first, Message::Ping(_)), "{first:?}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+
+    // Stalled: a request stays unanswered (pings stop too)...
+    emu.faults().stall(true);
+    ws.send(json!({"type": 1, "id": 2, "method": "getChats", "payload": {"count": 1, "page": 1}}));
+    ws.ws
+        .get_mut()
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    loop {
+        match ws.ws.read() {
+            Ok(Message::Ping(_) | Message::Pong(_)) => {}
+            Ok(other) => panic!("answered while stalled: {other:?}"),
+            Err(tungstenite::Error::Io(e))
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                break
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    // ...and is answered once reading resumes.
+    ws.ws.get_mut().set_read_timeout(Some(WAIT)).unwrap();
+    emu.faults().stall(false);
+    let answer = ws.recv();
+    assert_eq!(answer["id"], 2, "{answer}");
 }

@@ -659,7 +659,7 @@ impl Emulator {
         if accept.join().is_err() {
             log::warn!("the emulator's accept thread panicked");
         }
-        session::shutdown_all(inner);
+        session::wake_all(inner);
         inner.faults.wake_all();
         for (_, tcp) in lock(&inner.http_conns).drain() {
             let _ = tcp.shutdown(std::net::Shutdown::Both);

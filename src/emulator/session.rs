@@ -173,8 +173,8 @@ fn authenticated(inner: &Inner) -> Vec<Arc<Link>> {
         .collect()
 }
 
-/// Wakes every session so it sees the shutdown flag.
-pub(crate) fn shutdown_all(inner: &Inner) {
+/// Wakes every session so it sees the shutdown flag or a fault.
+pub(crate) fn wake_all(inner: &Inner) {
     for link in links(inner) {
         link.shared.wake();
     }
@@ -246,6 +246,7 @@ pub(crate) fn run(inner: Arc<Inner>, conn: u64, ws: WebSocket<Stream>) {
         last_id: None,
         user: None,
         delayed: VecDeque::new(),
+        held: Vec::new(),
         next_ping,
     };
     let why = session.serve();
@@ -296,6 +297,8 @@ struct Session {
     user: Option<Arc<str>>,
     /// Responses held back by the delay fault: (due, id, payload).
     delayed: VecDeque<(Instant, u64, String)>,
+    /// Frames read just as a stall began, handled when it ends.
+    held: Vec<String>,
     next_ping: Instant,
 }
 
@@ -388,7 +391,14 @@ impl Session {
             if let Err(e) = turn {
                 return e.to_string();
             }
-            for text in &texts {
+            if self.inner.faults.is_stalled() {
+                // The stall began while this turn waited: these frames wait
+                // for its end like the unread ones.
+                self.held.extend(texts);
+                continue;
+            }
+            let held = std::mem::take(&mut self.held);
+            for text in held.iter().chain(&texts) {
                 self.on_text(text);
             }
             self.release_delayed();
