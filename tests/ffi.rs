@@ -33,30 +33,34 @@ fn static_library() -> PathBuf {
         .expect("libtrueconf_bot.a next to the test binary (crate-type staticlib)")
 }
 
-/// Compiles smoke.c once per test process.
+/// Compiles a C file of the crate against the static library.
+fn compile(source: &str) -> PathBuf {
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("ffi-smoke");
+    std::fs::create_dir_all(&out_dir).expect("create the output dir");
+    let stem = Path::new(source).file_stem().unwrap().to_string_lossy();
+    let binary = out_dir.join(format!("{stem}-{}", std::process::id()));
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let output = Command::new(&cc)
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-g", "-O0", "-I"])
+        .arg(root().join("include"))
+        .arg(root().join(source))
+        .arg(static_library())
+        .args(["-lpthread", "-ldl", "-lm", "-o"])
+        .arg(&binary)
+        .output()
+        .unwrap_or_else(|e| panic!("run the C compiler {cc:?}: {e}"));
+    assert!(
+        output.status.success(),
+        "compiling {source} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    binary
+}
+
+/// smoke.c, compiled once per test process.
 fn smoke_binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
-        let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("ffi-smoke");
-        std::fs::create_dir_all(&out_dir).expect("create the output dir");
-        let binary = out_dir.join(format!("smoke-{}", std::process::id()));
-        let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-        let output = Command::new(&cc)
-            .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-g", "-O0", "-I"])
-            .arg(root().join("include"))
-            .arg(root().join("tests/ffi/smoke.c"))
-            .arg(static_library())
-            .args(["-lpthread", "-ldl", "-lm", "-o"])
-            .arg(&binary)
-            .output()
-            .unwrap_or_else(|e| panic!("run the C compiler {cc:?}: {e}"));
-        assert!(
-            output.status.success(),
-            "compiling smoke.c failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        binary
-    })
+    BINARY.get_or_init(|| compile("tests/ffi/smoke.c"))
 }
 
 fn emulator() -> Emulator {
@@ -288,4 +292,32 @@ fn c_program_leaks_nothing_under_valgrind() {
         report.contains("definitely lost: 0 bytes") || report.contains("no leaks are possible"),
         "valgrind found leaks:\n{report}"
     );
+}
+
+#[test]
+fn the_documented_c_example_runs() {
+    let emu = emulator();
+    let alice = emu.user("alice");
+    let chat = alice
+        .create_p2p_chat(&emu.user_id("bot"))
+        .expect("alice opens a chat with the bot");
+    let mut child = Command::new(compile("examples/c/hello.c"))
+        .args([emu.url(), "bot", "bot-pw", &chat, "1"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start hello");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let sent: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    let hello = alice
+        .call("getMessageById", json!({"messageId": sent["sent"]}))
+        .expect("alice sees the hello");
+    assert_eq!(hello["content"]["text"], "Hello from **C**", "{hello}");
+    alice.send_message(&chat, "ping").expect("alice answers");
+    let event: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(event["event"], "new_message", "{event}");
+    assert_eq!(event["content"]["text"], "ping", "{event}");
+    assert!(lines.next().is_none(), "one event asked for, one printed");
+    assert!(child.wait().unwrap().success());
 }
