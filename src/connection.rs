@@ -11,7 +11,6 @@ use crate::config::Config;
 use crate::error::{ApiErrorCode, Error, Result, TimeoutKind};
 use crate::protocol::frame::{ack_text, error_code, request_text, Frame};
 use crate::protocol::methods::{Auth, AuthResponse};
-use crate::protocol::Method;
 use crate::transport::connect::open_websocket;
 use crate::transport::socket::{lock, Driver, Incoming, Shared};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
