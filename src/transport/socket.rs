@@ -186,6 +186,7 @@ impl Driver {
     }
 
     /// The shared half.
+    #[allow(dead_code)] // added by emu-infra, not used yet
     pub fn shared(&self) -> &Arc<Shared> {
         &self.shared
     }
