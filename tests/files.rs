@@ -805,3 +805,31 @@ fn downloads_of_the_wrong_length_are_refused_and_leave_no_file() {
     client.close();
     server.finish();
 }
+
+#[test]
+fn files_move_over_tls_with_the_clients_trust_settings() {
+    let emu = emulator_with(Emulator::builder().tls_generated());
+    let chat = chat(&emu);
+    let client = Client::builder(emu.url())
+        .credentials("bot", "bot-pw")
+        .ca_cert_pem(emu.ca_pem().expect("generated CA"))
+        .reconnect(ReconnectPolicy::disabled())
+        .connect()
+        .unwrap();
+    let bytes = data(200 * KIB, 5);
+    let sent_file = client
+        .file_upload(&chat)
+        .reader(&bytes[..], bytes.len() as u64, "secure.bin")
+        .send()
+        .unwrap();
+    let file_id = sent_file.file_id.unwrap();
+    assert!(client
+        .get_file_info(&file_id)
+        .unwrap()
+        .download_url
+        .unwrap()
+        .starts_with("https://"));
+    let mut got = Vec::new();
+    client.download(&file_id, &mut got).unwrap();
+    assert!(got == bytes);
+}
