@@ -257,8 +257,11 @@ enum TcbStatus tcb_client_next_event(const struct TcbClient *client,
                                      char **out_json);
 
 // Sends the file at `path` to a chat, with an optional plain-text
-// `caption` (NULL for none): creates the upload task, uploads the file
-// over HTTP, and posts it. Blocks until the server has answered.
+// `caption` (NULL for none): creates the upload task, streams the file to
+// the server over HTTP (memory use does not grow with its size), and posts
+// it. The name and MIME type come from the path; the server's upload
+// limits, when known, are checked before uploading. Blocks until the
+// server has answered.
 //
 // On success, when the out-parameters are not NULL, `*out_message_id` is
 // the new message's id and `*out_file_id` the file's id (for
@@ -278,10 +281,12 @@ enum TcbStatus tcb_client_send_file(const struct TcbClient *client,
                                     char **out_message_id,
                                     char **out_file_id);
 
-// Downloads a file by its id into the directory `dir`, under the name the
-// server reports (reduced to a plain file name, so nothing is written
-// outside `dir`). Waits while the file is still uploading to the server;
-// a file no longer available is `TCB_STATUS_FILE`. `*out_path` (when not
+// Downloads a file by its id into the existing directory `dir`, under the
+// name the server reports made safe (nothing is written outside `dir`; an
+// existing file is not replaced, `name (1).ext` is used instead). The file
+// appears only once complete and its size verified. Waits while the file
+// is still uploading to the server; a file no longer available is
+// `TCB_STATUS_FILE`. `*out_path` (when not
 // NULL) is the written file's path, a new string to free with
 // `tcb_string_free`.
 //

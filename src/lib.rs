@@ -79,6 +79,7 @@ pub mod error;
 mod event;
 #[cfg(feature = "ffi")]
 pub mod ffi;
+pub mod files;
 mod pending;
 pub mod protocol;
 mod secret;
@@ -90,5 +91,6 @@ pub use config::ReconnectPolicy;
 pub use connection::ConnectionState;
 pub use error::{ApiErrorCode, Error, Result, TimeoutKind};
 pub use event::Events;
+pub use files::FileError;
 pub use pending::Pending;
 pub use protocol::events::Event;

@@ -3,13 +3,16 @@
 use super::error::{guard, FfiError, TcbStatus};
 use super::handle::{handle, TcbClient};
 use super::strings::{opt_out_slot, opt_str_arg, str_arg, write_string};
-use super::transfer;
+use crate::protocol::ParseMode;
 use std::ffi::c_char;
 use std::path::Path;
 
 /// Sends the file at `path` to a chat, with an optional plain-text
-/// `caption` (NULL for none): creates the upload task, uploads the file
-/// over HTTP, and posts it. Blocks until the server has answered.
+/// `caption` (NULL for none): creates the upload task, streams the file to
+/// the server over HTTP (memory use does not grow with its size), and posts
+/// it. The name and MIME type come from the path; the server's upload
+/// limits, when known, are checked before uploading. Blocks until the
+/// server has answered.
 ///
 /// On success, when the out-parameters are not NULL, `*out_message_id` is
 /// the new message's id and `*out_file_id` the file's id (for
@@ -46,7 +49,11 @@ pub unsafe extern "C" fn tcb_client_send_file(
         };
         // SAFETY: the caller passes a live handle.
         let client = unsafe { handle(client) }?.client()?;
-        let sent = transfer::send_file(&client, chat_id, Path::new(path), caption)?;
+        let mut upload = client.file_upload(chat_id).path(Path::new(path));
+        if let Some(caption) = caption {
+            upload = upload.caption(caption, ParseMode::Text);
+        }
+        let sent = upload.send()?;
         if let Some(out) = out_message {
             // SAFETY: `out` is a slot checked by `opt_out_slot`.
             unsafe { write_string(out, sent.message_id) }?;
@@ -59,10 +66,12 @@ pub unsafe extern "C" fn tcb_client_send_file(
     })
 }
 
-/// Downloads a file by its id into the directory `dir`, under the name the
-/// server reports (reduced to a plain file name, so nothing is written
-/// outside `dir`). Waits while the file is still uploading to the server;
-/// a file no longer available is `TCB_STATUS_FILE`. `*out_path` (when not
+/// Downloads a file by its id into the existing directory `dir`, under the
+/// name the server reports made safe (nothing is written outside `dir`; an
+/// existing file is not replaced, `name (1).ext` is used instead). The file
+/// appears only once complete and its size verified. Waits while the file
+/// is still uploading to the server; a file no longer available is
+/// `TCB_STATUS_FILE`. `*out_path` (when not
 /// NULL) is the written file's path, a new string to free with
 /// `tcb_string_free`.
 ///
@@ -85,7 +94,7 @@ pub unsafe extern "C" fn tcb_client_download_file(
         let (file_id, dir) = unsafe { (str_arg(file_id, "file_id")?, str_arg(dir, "dir")?) };
         // SAFETY: the caller passes a live handle.
         let client = unsafe { handle(client) }?.client()?;
-        let written = transfer::download_to_path(&client, file_id, Path::new(dir))?;
+        let written = client.download_to_path(file_id, Path::new(dir))?;
         match out {
             Some(out) => {
                 let path = written.into_os_string().into_string().map_err(|p| {

@@ -32,7 +32,6 @@ mod events;
 mod files;
 mod handle;
 mod strings;
-mod transfer;
 
 pub use client::{
     tcb_client_call, tcb_client_close, tcb_client_connect, tcb_client_free, tcb_client_new,

@@ -223,6 +223,13 @@ int main(int argc, char **argv) {
     require(response == NULL, "no response on failure");
     expect_last_error("getChatByID", 304);
 
+    /* A file the server does not know: an API error too, and no file. */
+    char *missing = NULL;
+    EXPECT_STATUS(TCB_STATUS_API,
+                  tcb_client_download_file(client, "no-such-file", out_dir, &missing));
+    require(missing == NULL, "no path on failure");
+    expect_last_error("getFileInfo", 308);
+
     /* Caller mistakes are errors, not crashes. */
     EXPECT_STATUS(TCB_STATUS_INVALID_ARGUMENT,
                   tcb_client_send_message(client, NULL, "x", NULL, NULL, NULL));
