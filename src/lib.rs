@@ -7,6 +7,8 @@ mod auth;
 mod client;
 mod config;
 mod connection;
+#[cfg(feature = "emulator")]
+pub mod emulator;
 pub mod error;
 mod event;
 mod pending;
