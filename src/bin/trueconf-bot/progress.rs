@@ -103,7 +103,11 @@ mod tests {
         };
         assert_eq!(
             bar.line(100),
-            format!("a.txt [{}{}]  50% 100 B / 200 B", "=".repeat(15), " ".repeat(15))
+            format!(
+                "a.txt [{}{}]  50% 100 B / 200 B",
+                "=".repeat(15),
+                " ".repeat(15)
+            )
         );
     }
 }
