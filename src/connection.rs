@@ -11,7 +11,6 @@ use crate::config::Config;
 use crate::error::{ApiErrorCode, Error, Result, TimeoutKind};
 use crate::protocol::frame::{ack_text, error_code, request_text, Frame};
 use crate::protocol::methods::{Auth, AuthResponse};
-use crate::protocol::Method;
 use crate::transport::connect::open_websocket;
 use crate::transport::socket::{lock, Driver, Incoming, Shared};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
@@ -119,6 +118,7 @@ struct Io {
 }
 
 /// Upload progress reports for one file; unregisters on drop.
+#[allow(dead_code)] // FILES-HOOK
 pub(crate) struct ProgressWatch {
     inner: Arc<Inner>,
     key: u64,
@@ -361,6 +361,7 @@ impl Inner {
 
     /// Registers interest in upload progress of `file_id`; the watch ends
     /// when the returned guard drops.
+    #[allow(dead_code)] // FILES-HOOK
     pub(crate) fn watch_progress(self: &Arc<Self>, file_id: &str) -> ProgressWatch {
         let (tx, rx) = crossbeam_channel::unbounded();
         let key = NEXT_ID.fetch_add(1, Ordering::Relaxed);
@@ -373,6 +374,7 @@ impl Inner {
     }
 
     /// The upload limits the server pushed, if any.
+    #[allow(dead_code)] // FILES-HOOK
     pub(crate) fn upload_limits(&self) -> Option<serde_json::Value> {
         lock(&self.upload_limits).clone()
     }

@@ -109,6 +109,7 @@ impl Faults {
     /// events are still written while stalled.
     pub fn stall(&self, on: bool) {
         self.inner.faults.set_stalled(on);
+        session::wake_all(&self.inner);
     }
 
     /// Sends a frame that is not valid JSON to every authenticated session.

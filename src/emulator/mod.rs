@@ -25,7 +25,8 @@
 //!   trailing slash), subprotocol `json.v1`,
 //! - a control API under `/emulator/v1/` for programs in other languages:
 //!   `POST act`, `GET|DELETE frames`, `GET users`, `POST files/progress`,
-//!   `POST faults/<name>` (see [`Faults`] for the names).
+//!   `POST files/expire`, `PUT upload_limits`, `POST faults/<name>` (see
+//!   [`Faults`] for the names).
 //!
 //! Everything stops when the [`Emulator`] is dropped (or [`Emulator::stop`]
 //! is called): every thread is joined and the file store is removed.
@@ -658,7 +659,7 @@ impl Emulator {
         if accept.join().is_err() {
             log::warn!("the emulator's accept thread panicked");
         }
-        session::shutdown_all(inner);
+        session::wake_all(inner);
         inner.faults.wake_all();
         for (_, tcp) in lock(&inner.http_conns).drain() {
             let _ = tcp.shutdown(std::net::Shutdown::Both);

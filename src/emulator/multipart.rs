@@ -118,31 +118,45 @@ fn ext_value(v: &str) -> Option<String> {
     Some(super::http::percent_decode(&encoded.replace('+', "%2B")))
 }
 
+/// A read window over the body: `buf[start..end]` holds unconsumed bytes.
 struct Scanner<'r, R: Read> {
     reader: &'r mut R,
     buf: Vec<u8>,
+    start: usize,
+    end: usize,
     eof: bool,
 }
 
 impl<R: Read> Scanner<'_, R> {
-    /// Reads another chunk; returns false at end of stream.
+    fn data(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
+    }
+
+    /// Reads more; returns false at end of stream. Unconsumed bytes move to
+    /// the front first (few: the parser consumes all but a delimiter's
+    /// length before asking for more), so the buffer only grows for part
+    /// headers, which are bounded.
     fn fill(&mut self) -> io::Result<bool> {
         if self.eof {
             return Ok(false);
         }
-        let len = self.buf.len();
-        self.buf.resize(len + CHUNK, 0);
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.end == self.buf.len() {
+            let len = self.buf.len();
+            self.buf.resize(len * 2, 0);
+        }
         let n = loop {
-            match self.reader.read(&mut self.buf[len..]) {
+            match self.reader.read(&mut self.buf[self.end..]) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.buf.truncate(len);
-                    return Err(e);
-                }
+                Err(e) => return Err(e),
             }
         };
-        self.buf.truncate(len + n);
+        self.end += n;
         if n == 0 {
             self.eof = true;
         }
@@ -151,7 +165,7 @@ impl<R: Read> Scanner<'_, R> {
 
     /// Makes at least `n` bytes available; false when the stream ends first.
     fn want(&mut self, n: usize) -> io::Result<bool> {
-        while self.buf.len() < n {
+        while self.end - self.start < n {
             if !self.fill()? {
                 return Ok(false);
             }
@@ -160,7 +174,11 @@ impl<R: Read> Scanner<'_, R> {
     }
 
     fn consume(&mut self, n: usize) {
-        self.buf.drain(..n.min(self.buf.len()));
+        self.start += n.min(self.end - self.start);
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
     }
 }
 
@@ -191,20 +209,24 @@ pub(crate) fn parse<R: Read, W: Write>(
     // The delimiter is CRLF "--" boundary; pretend the body starts with a
     // CRLF so the first delimiter (which may open the body) looks the same.
     let delim = format!("\r\n--{boundary}").into_bytes();
+    let mut buf = vec![0u8; CHUNK];
+    buf[..2].copy_from_slice(b"\r\n");
     let mut s = Scanner {
         reader: body,
-        buf: b"\r\n".to_vec(),
+        buf,
+        start: 0,
+        end: 2,
         eof: false,
     };
     // Preamble.
     loop {
-        if let Some(i) = find(&s.buf, &delim) {
+        if let Some(i) = find(s.data(), &delim) {
             s.consume(i + delim.len());
             break;
         }
         let keep = delim.len() - 1;
-        if s.buf.len() > keep {
-            let drop = s.buf.len() - keep;
+        if s.data().len() > keep {
+            let drop = s.data().len() - keep;
             s.consume(drop);
         }
         if !s.fill()? {
@@ -222,7 +244,7 @@ pub(crate) fn parse<R: Read, W: Write>(
                 "body ended after a boundary".into(),
             ));
         }
-        if s.buf.starts_with(b"--") {
+        if s.data().starts_with(b"--") {
             // The epilogue is ignored; the caller drains the body.
             return Ok(parts);
         }
@@ -232,9 +254,9 @@ pub(crate) fn parse<R: Read, W: Write>(
                     "body ended after a boundary".into(),
                 ));
             }
-            match s.buf[0] {
+            match s.data()[0] {
                 b' ' | b'\t' => s.consume(1),
-                b'\r' if s.buf[1] == b'\n' => {
+                b'\r' if s.data()[1] == b'\n' => {
                     s.consume(2);
                     break;
                 }
@@ -251,13 +273,13 @@ pub(crate) fn parse<R: Read, W: Write>(
         }
         // Part headers, up to an empty line.
         let head_len = loop {
-            if s.buf.starts_with(b"\r\n") {
+            if s.data().starts_with(b"\r\n") {
                 break 2;
             }
-            if let Some(i) = find(&s.buf, b"\r\n\r\n") {
+            if let Some(i) = find(s.data(), b"\r\n\r\n") {
                 break i + 4;
             }
-            if s.buf.len() > MAX_PART_HEAD {
+            if s.data().len() > MAX_PART_HEAD {
                 return Err(MultipartError::Malformed("part headers too large".into()));
             }
             if !s.fill()? {
@@ -270,7 +292,7 @@ pub(crate) fn parse<R: Read, W: Write>(
         let (name, filename, content_type) = if head_len == 2 {
             (None, None, None)
         } else {
-            match httparse::parse_headers(&s.buf[..head_len], &mut headers) {
+            match httparse::parse_headers(&s.data()[..head_len], &mut headers) {
                 Ok(httparse::Status::Complete(_)) => {}
                 _ => return Err(MultipartError::Malformed("bad part headers".into())),
             }
@@ -312,19 +334,19 @@ pub(crate) fn parse<R: Read, W: Write>(
         let mut size = 0u64;
         // Part body, up to the next delimiter.
         loop {
-            if let Some(i) = find(&s.buf, &delim) {
+            if let Some(i) = find(s.data(), &delim) {
                 if let Some(w) = writer.as_mut() {
-                    w.write_all(&s.buf[..i])?;
+                    w.write_all(&s.data()[..i])?;
                 }
                 size += i as u64;
                 s.consume(i + delim.len());
                 break;
             }
             let keep = delim.len() - 1;
-            if s.buf.len() > keep {
-                let n = s.buf.len() - keep;
+            if s.data().len() > keep {
+                let n = s.data().len() - keep;
                 if let Some(w) = writer.as_mut() {
-                    w.write_all(&s.buf[..n])?;
+                    w.write_all(&s.data()[..n])?;
                 }
                 size += n as u64;
                 s.consume(n);

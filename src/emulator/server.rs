@@ -142,13 +142,9 @@ fn serve(inner: &Arc<Inner>, id: u64, tcp: TcpStream) {
         None => Stream::Plain(tcp),
     };
     let mut conn = Conn::new(stream);
-    let mut first = true;
     loop {
         if inner.shutdown.load(Ordering::SeqCst) {
             return;
-        }
-        if !first {
-            let _ = conn.stream.tcp().set_read_timeout(Some(IDLE_TIMEOUT));
         }
         let head = match conn.read_head() {
             Ok(h) => h,
@@ -174,7 +170,7 @@ fn serve(inner: &Arc<Inner>, id: u64, tcp: TcpStream) {
                 return;
             }
         };
-        first = false;
+        // The first head had HANDSHAKE_TIMEOUT; later ones wait longer.
         let _ = conn.stream.tcp().set_read_timeout(Some(IDLE_TIMEOUT));
         if !head.path.starts_with("/emulator/") && inner.faults.take_refusal() {
             log::debug!("connection {id}: refused by a fault");
@@ -522,10 +518,7 @@ fn upload(inner: &Inner, head: &Head, body: &mut Body<'_>) -> Response {
     let parts = match parsed {
         Ok(parts) => parts,
         Err(MultipartError::Malformed(why)) => {
-            return Response {
-                close: !body.is_done(),
-                ..file_error(310, &format!("Malformed multipart body: {why}"))
-            };
+            return file_error(310, &format!("Malformed multipart body: {why}"));
         }
         Err(MultipartError::Io(e)) => {
             log::debug!("upload failed: {e}");

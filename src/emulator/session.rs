@@ -9,7 +9,7 @@
 //! interval. Events are written the moment they happen, from whichever
 //! thread produced them, also while the client is idle.
 
-use super::tokens::{random_hex, uuid_like, TokenCheck};
+use super::tokens::{later, random_hex, uuid_like, TokenCheck};
 use super::world::{Outbound, NO_RESPONSE};
 use super::{Direction, FrameLog, Inner};
 use crate::protocol::frame::{request_text, response_text, Frame};
@@ -173,8 +173,8 @@ fn authenticated(inner: &Inner) -> Vec<Arc<Link>> {
         .collect()
 }
 
-/// Wakes every session so it sees the shutdown flag.
-pub(crate) fn shutdown_all(inner: &Inner) {
+/// Wakes every session so it sees the shutdown flag or a fault.
+pub(crate) fn wake_all(inner: &Inner) {
     for link in links(inner) {
         link.shared.wake();
     }
@@ -238,7 +238,7 @@ pub(crate) fn run(inner: Arc<Inner>, conn: u64, ws: WebSocket<Stream>) {
         system_envelopes: AtomicBool::new(false),
     });
     lock(&inner.sessions).links.insert(conn, link.clone());
-    let next_ping = Instant::now() + inner.settings.ping_interval;
+    let next_ping = later(Instant::now(), inner.settings.ping_interval);
     let mut session = Session {
         inner: inner.clone(),
         link: link.clone(),
@@ -246,6 +246,7 @@ pub(crate) fn run(inner: Arc<Inner>, conn: u64, ws: WebSocket<Stream>) {
         last_id: None,
         user: None,
         delayed: VecDeque::new(),
+        held: Vec::new(),
         next_ping,
     };
     let why = session.serve();
@@ -296,6 +297,8 @@ struct Session {
     user: Option<Arc<str>>,
     /// Responses held back by the delay fault: (due, id, payload).
     delayed: VecDeque<(Instant, u64, String)>,
+    /// Frames read just as a stall began, handled when it ends.
+    held: Vec<String>,
     next_ping: Instant,
 }
 
@@ -364,14 +367,14 @@ impl Session {
                 .next()
                 .map(|p| p.sent);
             if let Some(sent) = oldest {
-                if now >= sent + deadline {
+                if now >= later(sent, deadline) {
                     self.driver.close(CloseCode::Policy, CLOSE_LINGER);
                     return format!("an event stayed unacknowledged for {deadline:?}");
                 }
             }
             let mut wake_at = self.next_ping;
             if let Some(sent) = oldest {
-                wake_at = wake_at.min(sent + deadline);
+                wake_at = wake_at.min(later(sent, deadline));
             }
             if let Some((due, _, _)) = self.delayed.front() {
                 wake_at = wake_at.min(*due);
@@ -388,14 +391,21 @@ impl Session {
             if let Err(e) = turn {
                 return e.to_string();
             }
-            for text in &texts {
+            if self.inner.faults.is_stalled() {
+                // The stall began while this turn waited: these frames wait
+                // for its end like the unread ones.
+                self.held.extend(texts);
+                continue;
+            }
+            let held = std::mem::take(&mut self.held);
+            for text in held.iter().chain(&texts) {
                 self.on_text(text);
             }
             self.release_delayed();
             let now = Instant::now();
             if now >= self.next_ping {
                 self.driver.ping();
-                self.next_ping = now + self.inner.settings.ping_interval;
+                self.next_ping = later(now, self.inner.settings.ping_interval);
             }
         }
     }
@@ -557,7 +567,7 @@ impl Session {
             self.send_response(id, &payload);
             return;
         }
-        let mut due = Instant::now() + delay;
+        let mut due = later(Instant::now(), delay);
         if let Some((last, _, _)) = self.delayed.back() {
             due = due.max(*last);
         }

@@ -47,6 +47,14 @@ pub(crate) fn uuid_like() -> String {
     )
 }
 
+/// `base + d`, saturating at about a century for durations too long to add.
+pub(crate) fn later(base: Instant, d: Duration) -> Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    base.checked_add(d.min(CENTURY))
+        .or_else(|| base.checked_add(Duration::from_secs(24 * 3600)))
+        .unwrap_or(base)
+}
+
 /// Base64url without padding.
 pub(crate) fn base64url(data: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -141,7 +149,7 @@ impl Tokens {
             token.clone(),
             Issued {
                 login: login.to_owned(),
-                expires: Instant::now() + self.lifetime,
+                expires: later(Instant::now(), self.lifetime),
                 revoked: false,
             },
         );

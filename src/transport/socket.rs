@@ -185,11 +185,6 @@ impl Driver {
         Ok((driver, shared))
     }
 
-    /// The shared half.
-    pub fn shared(&self) -> &Arc<Shared> {
-        &self.shared
-    }
-
     /// Waits up to `timeout` for socket activity or a wake-up, then reads
     /// every available text frame into `on_frame` (which may queue replies in
     /// the vector it is given) and writes everything queued.

@@ -3,11 +3,31 @@
 
 use super::args::Args;
 use super::codes::{ACCESS_DENIED, NOT_ENOUGH_RIGHTS, WRONG_PAYLOAD};
-use super::model::{kind, Chat, ChatType, Participant, Role};
+use super::model::{Chat, ChatType, Participant, Role};
+use super::render::{self, answer};
 use super::roles::Action;
-use super::{render, Outbound, World};
-use serde_json::{json, Value};
+use super::{Outbound, World};
+use crate::protocol::events::{
+    ChatAvatarChanged, ChatCreated, ChatKind, ChatRemoved, ChatTitleChanged, HistoryCleared,
+};
+use crate::protocol::methods::{
+    ChatIdResponse, ClearHistory, CreateChannel, CreateGroupChat, CreateP2PChat, EditChatAvatar,
+    EditChatTitle, EditChatTitleResponse, Empty, GetChatById, GetChats, RemoveChat,
+    RemoveChatResponse,
+};
+use crate::protocol::{
+    AvatarChangedContent, ChatList, Content, HistoryClearedContent, ParticipantContent,
+    TitleChangedContent,
+};
+use serde_json::Value;
 use std::collections::BTreeMap;
+
+/// `{chatId}`.
+fn chat_id_answer(chat_id: &str) -> Result<Value, u32> {
+    answer(ChatIdResponse {
+        chat_id: chat_id.to_string(),
+    })
+}
 
 /// The title of every favorites chat.
 const FAVORITES_TITLE: &str = "Favorites";
@@ -52,7 +72,8 @@ impl World {
         args: &Args,
         out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
-        let peer = self.user_id(&args.str("userId")?)?;
+        let req: CreateP2PChat = args.decode()?;
+        let peer = self.user_id(&req.user_id)?;
         if peer == actor {
             return Err(ACCESS_DENIED);
         }
@@ -62,19 +83,19 @@ impl World {
             (peer.clone(), actor.to_string())
         };
         if let Some(id) = self.p2p.get(&pair) {
-            return Ok(json!({ "chatId": id }));
+            return chat_id_answer(id);
         }
         let members = vec![(actor.to_string(), Role::User), (peer.clone(), Role::User)];
         let id = self.new_chat(ChatType::P2p, String::new(), members);
         self.p2p.insert(pair, id.clone());
         if let Some(chat) = self.chats.get(&id) {
-            out.push(Outbound {
-                user_id: peer.clone(),
-                method: "createP2PChat".into(),
-                payload: render::chat_object(chat, &peer),
-            });
+            let created = ChatCreated {
+                kind: ChatKind::P2p,
+                chat: render::chat_object(chat, &peer),
+            };
+            out.push(render::event(&peer, &created));
         }
-        Ok(json!({ "chatId": id }))
+        chat_id_answer(&id)
     }
 
     /// `createGroupChat {title}` -> `{chatId}`.
@@ -84,7 +105,8 @@ impl World {
         args: &Args,
         out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
-        self.create_multi(ChatType::Group, "createGroupChat", actor, args, out)
+        let req: CreateGroupChat = args.decode()?;
+        self.create_multi(ChatType::Group, req.title, actor, args, out)
     }
 
     /// `createChannel {title}` -> `{chatId}`.
@@ -94,11 +116,13 @@ impl World {
         args: &Args,
         out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
-        self.create_multi(ChatType::Channel, "createChannel", actor, args, out)
+        let req: CreateChannel = args.decode()?;
+        self.create_multi(ChatType::Channel, req.title, actor, args, out)
     }
 
-    /// A group or channel: `title` (the guide's table also names it `name`,
-    /// accepted too), 1 to 256 characters. The creator is `owner`.
+    /// A group or channel titled `title` (1 to 256 characters; the guide's
+    /// table also names the field `name`, accepted too). The creator is
+    /// `owner`.
     ///
     /// Emulator extension: an optional `participants` array of user ids adds
     /// those users at creation (as `user`, with an ADD_PARTICIPANT envelope
@@ -107,15 +131,11 @@ impl World {
     fn create_multi(
         &mut self,
         kind: ChatType,
-        event: &str,
+        title: String,
         actor: &str,
         args: &Args,
         out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
-        let title = match args.value("title") {
-            Some(_) => args.title("title")?,
-            None => args.title("name")?,
-        };
         let mut members = vec![(actor.to_string(), Role::Owner)];
         if let Some(list) = args.value("participants") {
             let list = list.as_array().ok_or(WRONG_PAYLOAD)?;
@@ -129,19 +149,28 @@ impl World {
         let added: Vec<String> = members.iter().skip(1).map(|(id, _)| id.clone()).collect();
         let id = self.new_chat(kind, title, members);
         for user in &added {
-            let content = json!({ "userId": user, "role": Role::User.name() });
-            self.post_system(&id, kind::ADD_PARTICIPANT, content, actor, &mut Vec::new());
+            let content = Content::ParticipantAdded(ParticipantContent {
+                user_id: user.clone(),
+                role: Role::User.wire(),
+            });
+            // The creation event below carries them as lastMessage.
+            self.post_system(&id, content, actor, &mut Vec::new());
         }
+        let event_kind = if kind == ChatType::Channel {
+            ChatKind::Channel
+        } else {
+            ChatKind::Group
+        };
         if let Some(chat) = self.chats.get(&id) {
             for user in &added {
-                out.push(Outbound {
-                    user_id: user.clone(),
-                    method: event.into(),
-                    payload: render::chat_object(chat, user),
-                });
+                let created = ChatCreated {
+                    kind: event_kind,
+                    chat: render::chat_object(chat, user),
+                };
+                out.push(render::event(user, &created));
             }
         }
-        Ok(json!({ "chatId": id }))
+        chat_id_answer(&id)
     }
 
     /// `createFavoritesChat {}` -> `{chatId}`: one per user, `favorites_owner`.
@@ -152,12 +181,12 @@ impl World {
         _out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
         if let Some(id) = self.favorites.get(actor) {
-            return Ok(json!({ "chatId": id }));
+            return chat_id_answer(id);
         }
         let members = vec![(actor.to_string(), Role::FavoritesOwner)];
         let id = self.new_chat(ChatType::Favorites, FAVORITES_TITLE.into(), members);
         self.favorites.insert(actor.to_string(), id.clone());
-        Ok(json!({ "chatId": id }))
+        chat_id_answer(&id)
     }
 
     /// `getChatByID {chatId}` -> the chat object; 304, 305.
@@ -167,20 +196,23 @@ impl World {
         args: &Args,
         _out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
-        let (chat, _) = self.member_chat(&args.str("chatId")?, actor)?;
-        Ok(render::chat_object(chat, actor))
+        let req: GetChatById = args.decode()?;
+        let (chat, _) = self.member_chat(&req.chat_id, actor)?;
+        answer(render::chat_object(chat, actor))
     }
 
     /// `getChats {count, page}` -> a bare array of chat objects (as the
-    /// guide's example), newest activity first; pages count from 1.
+    /// guide's example), newest activity first; pages count from 1 (count
+    /// or page 0 is 399, as the shared request type validates).
     pub(super) fn get_chats(
         &mut self,
         actor: &str,
         args: &Args,
         _out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
-        let count = args.u64("count")? as usize;
-        let page = args.u64("page")?.max(1) as usize;
+        let req: GetChats = args.decode()?;
+        let count = req.count as usize;
+        let page = req.page.max(1) as usize;
         let mut mine: Vec<&Chat> = self
             .chats
             .values()
@@ -188,13 +220,13 @@ impl World {
             .collect();
         mine.sort_by_key(|c| std::cmp::Reverse(c.activity));
         let skip = count.saturating_mul(page - 1);
-        let list: Vec<Value> = mine
+        let chats = mine
             .into_iter()
             .skip(skip)
             .take(count)
             .map(|c| render::chat_object(c, actor))
             .collect();
-        Ok(Value::Array(list))
+        answer(ChatList { chats })
     }
 
     /// `removeChat {chatId}` -> `{chatId}`. Groups and channels only by
@@ -206,15 +238,20 @@ impl World {
         args: &Args,
         out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
-        let chat_id = args.str("chatId")?;
+        let chat_id = args.decode::<RemoveChat>()?.chat_id;
         let (chat, role) = self.member_chat(&chat_id, actor)?;
         if matches!(chat.kind, ChatType::Group | ChatType::Channel) && role != Role::Owner {
             return Err(NOT_ENOUGH_RIGHTS);
         }
         let others = chat.others(actor);
         self.drop_chat(&chat_id);
-        World::emit_to(&others, "removeChat", &json!({ "chatId": chat_id }), out);
-        Ok(json!({ "chatId": chat_id }))
+        let removed = ChatRemoved {
+            chat_id: chat_id.clone(),
+        };
+        World::emit_to(&others, &removed, out);
+        answer(RemoveChatResponse {
+            chat_id: Some(chat_id),
+        })
     }
 
     /// `clearHistory {chatId, forAll}` -> `{}`. For oneself the messages so
@@ -227,8 +264,7 @@ impl World {
         args: &Args,
         out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
-        let chat_id = args.str("chatId")?;
-        let for_all = args.flag("forAll")?;
+        let ClearHistory { chat_id, for_all } = args.decode()?;
         let (chat, role) = self.member_chat(&chat_id, actor)?;
         let action = if for_all {
             Action::ClearForAll
@@ -244,7 +280,7 @@ impl World {
                     p.visible_from = next;
                 }
             }
-            return Ok(json!({}));
+            return answer(Empty);
         }
         if let Some(chat) = self.chats.get_mut(&chat_id) {
             let removed = std::mem::take(&mut chat.messages);
@@ -252,11 +288,14 @@ impl World {
                 self.messages.remove(&m.id);
             }
         }
-        let event = json!({ "chatId": chat_id, "forAll": true });
-        World::emit_to(&others, "clearHistory", &event, out);
-        let content = json!({ "forAll": true });
-        self.post_system(&chat_id, kind::HISTORY_CLEARED, content, actor, out);
-        Ok(json!({}))
+        let event = HistoryCleared {
+            chat_id: chat_id.clone(),
+            for_all: true,
+        };
+        World::emit_to(&others, &event, out);
+        let content = Content::HistoryCleared(HistoryClearedContent { for_all: true });
+        self.post_system(&chat_id, content, actor, out);
+        answer(Empty)
     }
 
     /// `editChatTitle {chatId, title}` -> `{chatId, timestamp}`; title 1 to
@@ -267,8 +306,7 @@ impl World {
         args: &Args,
         out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
-        let chat_id = args.str("chatId")?;
-        let title = args.title("title")?;
+        let EditChatTitle { chat_id, title } = args.decode()?;
         let (chat, role) = self.member_chat(&chat_id, actor)?;
         World::require(chat, role, Action::ChangeTitle)?;
         let others = chat.others(actor);
@@ -276,16 +314,17 @@ impl World {
         if let Some(chat) = self.chats.get_mut(&chat_id) {
             chat.title = title.clone();
         }
-        let event = json!({ "chatId": chat_id, "title": title });
-        World::emit_to(&others, "editChatTitle", &event, out);
-        self.post_system(
-            &chat_id,
-            kind::TITLE_CHANGED,
-            json!({ "title": title }),
-            actor,
-            out,
-        );
-        Ok(json!({ "chatId": chat_id, "timestamp": timestamp }))
+        let event = ChatTitleChanged {
+            chat_id: chat_id.clone(),
+            title: title.clone(),
+        };
+        World::emit_to(&others, &event, out);
+        let content = Content::TitleChanged(TitleChangedContent { title });
+        self.post_system(&chat_id, content, actor, out);
+        answer(EditChatTitleResponse {
+            chat_id: Some(chat_id),
+            timestamp: Some(timestamp),
+        })
     }
 
     /// `editChatAvatar {chatId, temporalFileId}` -> `{}`; the uploaded file
@@ -297,8 +336,8 @@ impl World {
         args: &Args,
         out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
-        let chat_id = args.str("chatId")?;
-        let temporal = args.str("temporalFileId")?;
+        let req: EditChatAvatar = args.decode()?;
+        let (chat_id, temporal) = (req.chat_id, req.temporal_file_id);
         let (chat, role) = self.member_chat(&chat_id, actor)?;
         World::require(chat, role, Action::ChangeIcon)?;
         let others = chat.others(actor);
@@ -307,10 +346,15 @@ impl World {
         if let Some(chat) = self.chats.get_mut(&chat_id) {
             chat.avatar_url = Some(url.clone());
         }
-        let event = json!({ "chatId": chat_id, "avatarUrl": url });
-        World::emit_to(&others, "editChatAvatar", &event, out);
-        let content = json!({ "avatarUrl": url });
-        self.post_system(&chat_id, kind::AVATAR_CHANGED, content, actor, out);
-        Ok(json!({}))
+        let event = ChatAvatarChanged {
+            chat_id: chat_id.clone(),
+            avatar_url: Some(url.clone()),
+        };
+        World::emit_to(&others, &event, out);
+        let content = Content::AvatarChanged(AvatarChangedContent {
+            avatar_url: Some(url),
+        });
+        self.post_system(&chat_id, content, actor, out);
+        answer(Empty)
     }
 }

@@ -8,6 +8,9 @@ pub(crate) const NO_RESPONSE: u32 = u32::MAX;
 
 /// 104 ROUTE_NOT_FOUND: the method is unknown to the server.
 pub(crate) const ROUTE_NOT_FOUND: u32 = 104;
+/// 300 INTERNAL_ERROR: a response that could not be written (never
+/// expected).
+pub(crate) const INTERNAL_ERROR: u32 = 300;
 /// 302 ACCESS_DENIED: used by the emulator for a user id that names no user.
 pub(crate) const ACCESS_DENIED: u32 = 302;
 /// 303 NOT_ENOUGH_RIGHTS: the role tables of guide section 4 forbid it.

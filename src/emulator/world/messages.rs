@@ -1,13 +1,18 @@
 //! Messages: send, edit, forward, get, history, remove, chat activity.
 
 use super::args::Args;
-use super::codes::{
-    CHAT_NOT_FOUND, MESSAGE_NOT_FOUND, NOT_ENOUGH_RIGHTS, UNKNOWN_MESSAGE, WRONG_PAYLOAD,
-};
-use super::model::{kind, Author};
+use super::codes::{CHAT_NOT_FOUND, MESSAGE_NOT_FOUND, NOT_ENOUGH_RIGHTS, UNKNOWN_MESSAGE};
+use super::model::Author;
+use super::render::{self, answer};
 use super::roles::Action;
-use super::{render, Outbound, World};
-use serde_json::{json, Value};
+use super::{Outbound, World};
+use crate::protocol::events::{MessageEdited, MessageRemoved};
+use crate::protocol::methods::{
+    ChatActivityResponse, ChatHistory, EditMessage, EditMessageResponse, Empty, ForwardMessage,
+    GetChatHistory, GetMessageById, RemoveMessage, SendChatActivity, SendMessage, SentMessage,
+};
+use crate::protocol::{ChatActivity, Content, EnvelopeAuthor};
+use serde_json::Value;
 
 /// The `retryAfter` of sendChatActivity, in milliseconds.
 const ACTIVITY_RETRY_MS: u64 = 3000;
@@ -19,10 +24,8 @@ pub(super) struct NewMessage<'a> {
     pub(super) chat_id: &'a str,
     /// The right it needs (sending, forwarding, files, polls).
     pub(super) action: Action,
-    /// The envelope type.
-    pub(super) kind: u32,
-    /// The envelope content.
-    pub(super) content: Value,
+    /// The envelope content (its variant is the envelope type).
+    pub(super) content: Content,
     /// The message it replies to.
     pub(super) reply: Option<&'a str>,
 }
@@ -31,14 +34,13 @@ impl World {
     /// Posts a user message to a chat the actor may write to, after the
     /// checks every sending method shares: 304, 305, 303 for the action (and
     /// for replying), 306 for a reply target that is not a visible message
-    /// of that chat. Emits `sendMessage` to the others; returns the
-    /// `{chatId, messageId, timestamp}` answer.
+    /// of that chat. Emits `sendMessage` to the others.
     pub(super) fn post_user_message(
         &mut self,
         actor: &str,
         new: NewMessage<'_>,
         out: &mut Vec<Outbound>,
-    ) -> Result<Value, u32> {
+    ) -> Result<SentMessage, u32> {
         let (chat, role) = self.member_chat(new.chat_id, actor)?;
         World::require(chat, role, new.action)?;
         let reply_to = match new.reply {
@@ -49,11 +51,15 @@ impl World {
             None => None,
         };
         let author = Author::User(actor.to_string());
-        let (id, box_id, timestamp) = self
-            .post(new.chat_id, author, new.kind, new.content, reply_to)
+        let (message_id, box_id, timestamp) = self
+            .post(new.chat_id, author, new.content, reply_to)
             .ok_or(CHAT_NOT_FOUND)?;
         self.emit_message(new.chat_id, box_id, actor, out);
-        Ok(json!({ "chatId": new.chat_id, "messageId": id, "timestamp": timestamp }))
+        Ok(SentMessage {
+            chat_id: new.chat_id.to_string(),
+            message_id,
+            timestamp,
+        })
     }
 
     /// `sendMessage {chatId, content: {text, parseMode, buttons?},
@@ -64,20 +70,15 @@ impl World {
         args: &Args,
         out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
-        let chat_id = args.str("chatId")?;
-        let content = args.text_content("content")?;
-        let reply = args.opt_str("replyMessageId")?;
-        self.post_user_message(
-            actor,
-            NewMessage {
-                chat_id: &chat_id,
-                action: Action::Send,
-                kind: kind::TEXT,
-                content,
-                reply: reply.as_deref(),
-            },
-            out,
-        )
+        args.check_text("/content", true)?;
+        let req: SendMessage = args.decode()?;
+        let new = NewMessage {
+            chat_id: &req.chat_id,
+            action: Action::Send,
+            content: Content::Text(req.content.clone()),
+            reply: req.reply_message_id.as_deref(),
+        };
+        answer(self.post_user_message(actor, new, out)?)
     }
 
     /// `editMessage {messageId, content}` -> `{messageId, timestamp}`: a full
@@ -90,25 +91,27 @@ impl World {
         args: &Args,
         out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
-        let message_id = args.str("messageId")?;
-        let content = args.text_content("content")?;
-        self.edit_own(actor, &message_id, kind::TEXT, |_| content, out)
+        args.check_text("/content", true)?;
+        let req: EditMessage = args.decode()?;
+        let content = Content::Text(req.content);
+        self.edit_own(actor, &req.message_id, 200, |_| content, out)
     }
 
-    /// Edits a message of `kind` written by the actor: 306, 305, 303, 307.
+    /// Edits a message of type `kind` written by the actor: 306, 305, 303,
+    /// 307. Answers `{messageId, timestamp}`.
     pub(super) fn edit_own(
         &mut self,
         actor: &str,
         message_id: &str,
         kind: u32,
-        change: impl FnOnce(&Value) -> Value,
+        change: impl FnOnce(&Content) -> Content,
         out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
         let (chat, m) = self.visible_message(message_id, actor)?;
         if !m.author.is(actor) {
             return Err(NOT_ENOUGH_RIGHTS);
         }
-        if m.kind != kind {
+        if m.kind() != kind {
             return Err(UNKNOWN_MESSAGE);
         }
         let role = chat.role_of(actor).ok_or(MESSAGE_NOT_FOUND)?;
@@ -119,29 +122,29 @@ impl World {
         let Some(chat) = self.chats.get_mut(&chat_id) else {
             return Err(MESSAGE_NOT_FOUND);
         };
-        if let Some(m) = chat.messages.get_mut(&box_id) {
-            m.content = content.clone();
-            m.is_edited = true;
-            m.timestamp = timestamp;
-        }
-        let event = json!({
-            "chatId": chat_id,
-            "messageId": message_id,
-            "timestamp": timestamp,
-            "content": content,
-        });
+        let Some(m) = chat.messages.get_mut(&box_id) else {
+            return Err(MESSAGE_NOT_FOUND);
+        };
+        m.content = content.clone();
+        m.is_edited = true;
+        m.timestamp = timestamp;
+        let event = MessageEdited {
+            message_id: message_id.to_string(),
+            chat_id: Some(chat_id.clone()),
+            timestamp,
+            content,
+        };
         if let Some(m) = chat.messages.get(&box_id) {
             for p in &chat.participants {
                 if p.user_id != actor && chat.visible_to(m, &p.user_id) {
-                    out.push(Outbound {
-                        user_id: p.user_id.clone(),
-                        method: "editMessage".into(),
-                        payload: event.clone(),
-                    });
+                    out.push(render::event(&p.user_id, &event));
                 }
             }
         }
-        Ok(json!({ "messageId": message_id, "timestamp": timestamp }))
+        answer(EditMessageResponse {
+            message_id: Some(message_id.to_string()),
+            timestamp,
+        })
     }
 
     /// `forwardMessage {chatId, messageId}` -> `{chatId, messageId,
@@ -156,30 +159,24 @@ impl World {
         args: &Args,
         out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
-        let chat_id = args.str("chatId")?;
-        let message_id = args.str("messageId")?;
-        let (source, m) = self.visible_message(&message_id, actor)?;
+        let req: ForwardMessage = args.decode()?;
+        let (source, m) = self.visible_message(&req.message_id, actor)?;
         if m.is_system() {
             return Err(UNKNOWN_MESSAGE);
         }
         let role = source.role_of(actor).ok_or(MESSAGE_NOT_FOUND)?;
         World::require(source, role, Action::Forward)?;
-        let content = if m.kind == kind::FORWARD {
-            m.content.clone()
-        } else {
-            render::forward_content(source, m)
+        let content = match &m.content {
+            forwarded @ Content::Forwarded(_) => forwarded.clone(),
+            _ => Content::Forwarded(Box::new(render::forward_content(source, m))),
         };
-        self.post_user_message(
-            actor,
-            NewMessage {
-                chat_id: &chat_id,
-                action: Action::Forward,
-                kind: kind::FORWARD,
-                content,
-                reply: None,
-            },
-            out,
-        )
+        let new = NewMessage {
+            chat_id: &req.chat_id,
+            action: Action::Forward,
+            content,
+            reply: None,
+        };
+        answer(self.post_user_message(actor, new, out)?)
     }
 
     /// `getMessageById {messageId}` -> the envelope with a flat `chatId`;
@@ -190,8 +187,9 @@ impl World {
         args: &Args,
         _out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
-        let (chat, m) = self.visible_message(&args.str("messageId")?, actor)?;
-        Ok(render::flat_envelope(chat, m))
+        let req: GetMessageById = args.decode()?;
+        let (chat, m) = self.visible_message(&req.message_id, actor)?;
+        answer(render::flat_envelope(chat, m))
     }
 
     /// `getChatHistory {chatId, count, fromMessageId?}` -> `{chatId, count,
@@ -205,47 +203,55 @@ impl World {
         args: &Args,
         _out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
-        let chat_id = args.str("chatId")?;
-        let count = args.u64("count")? as usize;
-        let from = args.opt_str("fromMessageId")?;
-        let (chat, _) = self.member_chat(&chat_id, actor)?;
-        let before = match &from {
+        let req: GetChatHistory = args.decode()?;
+        let (chat, _) = self.member_chat(&req.chat_id, actor)?;
+        let before = match &req.from_message_id {
             Some(id) => self.reply_target(chat, id, actor)?.1,
             None => chat.next_box,
         };
-        let messages: Vec<Value> = chat
+        // Nothing below the actor's visibility mark can show: skip it.
+        let from = chat.participant(actor).map_or(0, |p| p.visible_from);
+        let messages: Vec<_> = chat
             .messages
-            .range(..before)
+            .range(from..before.max(from))
             .rev()
             .filter(|(_, m)| chat.visible_to(m, actor))
-            .take(count)
+            .take(req.count as usize)
             .map(|(_, m)| render::envelope(chat, m, actor))
             .collect();
-        if from.is_none() {
+        if req.from_message_id.is_none() {
             let newest = chat.next_box.checked_sub(1);
             if let Some(p) = self
                 .chats
-                .get_mut(&chat_id)
+                .get_mut(&req.chat_id)
                 .and_then(|c| c.participant_mut(actor))
             {
                 p.read_upto = newest;
             }
         }
-        Ok(json!({ "chatId": chat_id, "count": messages.len(), "messages": messages }))
+        answer(ChatHistory {
+            chat_id: req.chat_id,
+            count: u32::try_from(messages.len()).unwrap_or(u32::MAX),
+            messages,
+        })
     }
 
     /// `removeMessage {messageId, forAll}` -> `{}`. Own or others' messages,
-    /// for oneself or for all, per the tables (303). For all: the message is
-    /// deleted and the others who could see it get `removeMessage {chatId,
-    /// messageId, removedBy}`; for oneself it is hidden for the actor only.
+    /// for oneself or for all, per the tables (303); `forAll` is required
+    /// (399). For all: the message is deleted and the others who could see
+    /// it get `removeMessage {chatId, messageId, removedBy}`; for oneself it
+    /// is hidden for the actor only.
     pub(super) fn remove_message(
         &mut self,
         actor: &str,
         args: &Args,
         out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
-        let message_id = args.str("messageId")?;
-        let for_all = args.bool("forAll")?;
+        args.require(&["/forAll"])?;
+        let RemoveMessage {
+            message_id,
+            for_all,
+        } = args.decode()?;
         let (chat, m) = self.visible_message(&message_id, actor)?;
         let role = chat.role_of(actor).ok_or(MESSAGE_NOT_FOUND)?;
         let action = match (m.author.is(actor), for_all) {
@@ -263,7 +269,7 @@ impl World {
             if let Some(m) = chat.messages.get_mut(&box_id) {
                 m.hidden_for.insert(actor.to_string());
             }
-            return Ok(json!({}));
+            return answer(Empty);
         }
         let audience: Vec<String> = match chat.messages.get(&box_id) {
             Some(m) => chat
@@ -276,13 +282,13 @@ impl World {
         };
         chat.messages.remove(&box_id);
         self.messages.remove(&message_id);
-        let event = json!({
-            "chatId": chat_id,
-            "messageId": message_id,
-            "removedBy": render::user_ref(actor),
-        });
-        World::emit_to(&audience, "removeMessage", &event, out);
-        Ok(json!({}))
+        let event = MessageRemoved {
+            chat_id,
+            message_id,
+            removed_by: Some(EnvelopeAuthor::user(actor)),
+        };
+        World::emit_to(&audience, &event, out);
+        answer(Empty)
     }
 
     /// `sendChatActivity {chatId, activityType}` -> `{chatId, activityType,
@@ -295,20 +301,16 @@ impl World {
         args: &Args,
         _out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
-        let chat_id = args.str("chatId")?;
-        let activity = args.str("activityType")?;
-        if !matches!(
-            activity.as_str(),
-            "typing" | "choosing_sticker" | "uploading_file"
-        ) {
-            return Err(WRONG_PAYLOAD);
+        let req: SendChatActivity = args.decode()?;
+        if matches!(req.activity_type, ChatActivity::Unknown(_)) {
+            return Err(super::codes::WRONG_PAYLOAD);
         }
-        let (chat, role) = self.member_chat(&chat_id, actor)?;
+        let (chat, role) = self.member_chat(&req.chat_id, actor)?;
         World::require(chat, role, Action::Send)?;
-        Ok(json!({
-            "chatId": chat_id,
-            "activityType": activity,
-            "retryAfter": ACTIVITY_RETRY_MS,
-        }))
+        answer(ChatActivityResponse {
+            chat_id: Some(req.chat_id),
+            activity_type: Some(req.activity_type),
+            retry_after: Some(ACTIVITY_RETRY_MS),
+        })
     }
 }

@@ -12,9 +12,13 @@
 //!   `/resource` suffix on a user id is ignored; ids match case-insensitively.
 //! - `parseMode: null` (in `content` or `content.caption`) gets no response at
 //!   all: `Err(NO_RESPONSE)`.
+//! - Requests decode into the client's own request types
+//!   (`crate::protocol::methods`) and pass their `validate()`, plus the few
+//!   strict checks a server adds (see `args`); any failure is 399.
 //! - getChatHistory's `fromMessageId` is exclusive: the page holds messages
-//!   older than it. getChats and getChatParticipants count pages from 1
-//!   (page 0 is read as 1): offset = size * (page - 1).
+//!   older than it. getChats and getChatParticipants count pages from 1:
+//!   offset = size * (page - 1); getChats page 0 is 399 (validated like the
+//!   client does), getChatParticipants page 0 is read as page 1.
 //! - System envelopes (types 1, 2, 21, 22, 23, 110) are appended to history
 //!   and also emitted as `sendMessage` events; sessions that did not ask for
 //!   `receiveSystemMessageEnvelopes` must drop those
@@ -32,6 +36,7 @@ mod model;
 mod participants;
 mod render;
 mod roles;
+mod storage;
 mod surveys;
 mod users;
 
@@ -41,16 +46,18 @@ mod tests;
 pub(crate) use codes::NO_RESPONSE;
 // Used by the HTTP side of the emulator.
 #[allow(unused_imports)]
-pub(crate) use files::{StoredFile, UploadRejection, UploadTask};
+pub(crate) use storage::{StoredFile, UploadRejection, UploadTask};
 
+use crate::protocol::events::ServerEvent;
+use crate::protocol::Content;
 use args::Args;
-use files::{FileRecord, PendingUpload};
 use ids::{Clock, IdGen};
 use model::{Author, Chat, Message, Role};
 use roles::Action;
 use serde_json::value::RawValue;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
+use storage::{FileRecord, PendingUpload};
 
 /// How the world presents itself.
 #[derive(Debug, Clone)]
@@ -277,8 +284,7 @@ impl World {
         &mut self,
         chat_id: &str,
         author: Author,
-        kind: u32,
-        content: Value,
+        content: Content,
         reply_to: Option<(String, u64)>,
     ) -> Option<(String, u64, u64)> {
         let id = self.ids.uuid();
@@ -299,7 +305,6 @@ impl World {
                 id: id.clone(),
                 box_id,
                 author,
-                kind,
                 content,
                 timestamp,
                 is_edited: false,
@@ -322,13 +327,12 @@ impl World {
     fn post_system(
         &mut self,
         chat_id: &str,
-        kind: u32,
-        content: Value,
+        content: Content,
         actor: &str,
         out: &mut Vec<Outbound>,
     ) {
         let author = Author::System(self.config.server_name.clone());
-        if let Some((_, box_id, _)) = self.post(chat_id, author, kind, content, None) {
+        if let Some((_, box_id, _)) = self.post(chat_id, author, content, None) {
             self.emit_message(chat_id, box_id, actor, out);
         }
     }
@@ -344,24 +348,17 @@ impl World {
         };
         for p in &chat.participants {
             if p.user_id != actor && chat.visible_to(m, &p.user_id) {
-                out.push(Outbound {
-                    user_id: p.user_id.clone(),
-                    method: "sendMessage".into(),
-                    payload: render::envelope(chat, m, &p.user_id),
-                });
+                out.push(render::event(
+                    &p.user_id,
+                    &render::envelope(chat, m, &p.user_id),
+                ));
             }
         }
     }
 
     /// The same event to each of `users`.
-    fn emit_to(users: &[String], method: &str, payload: &Value, out: &mut Vec<Outbound>) {
-        for u in users {
-            out.push(Outbound {
-                user_id: u.clone(),
-                method: method.into(),
-                payload: payload.clone(),
-            });
-        }
+    fn emit_to(users: &[String], e: &impl ServerEvent, out: &mut Vec<Outbound>) {
+        out.extend(users.iter().map(|u| render::event(u, e)));
     }
 
     /// Removes a chat and everything indexed under it.

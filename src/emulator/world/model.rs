@@ -1,6 +1,6 @@
 //! The in-memory state: users, chats, participants, messages.
 
-use serde_json::Value;
+use crate::protocol::{self, Content, EnvelopeAuthor, ParticipantRole};
 use std::collections::{BTreeMap, HashSet};
 
 /// `ChatTypeEnum` (guide 11.1.4); there is no 4.
@@ -17,13 +17,13 @@ pub(crate) enum ChatType {
 }
 
 impl ChatType {
-    /// The number on the wire.
-    pub(crate) fn code(self) -> u32 {
+    /// The wire type.
+    pub(crate) fn wire(self) -> protocol::ChatType {
         match self {
-            ChatType::P2p => 1,
-            ChatType::Group => 2,
-            ChatType::Favorites => 5,
-            ChatType::Channel => 6,
+            ChatType::P2p => protocol::ChatType::P2p,
+            ChatType::Group => protocol::ChatType::Group,
+            ChatType::Favorites => protocol::ChatType::Favorites,
+            ChatType::Channel => protocol::ChatType::Channel,
         }
     }
 }
@@ -61,16 +61,21 @@ impl Role {
         }
     }
 
-    /// Parses a wire name.
-    pub(crate) fn parse(name: &str) -> Option<Role> {
-        Some(match name {
-            "owner" => Role::Owner,
-            "admin" => Role::Admin,
-            "user" => Role::User,
-            "conf_owner" => Role::ConfOwner,
-            "conf_moderator" => Role::ConfModerator,
-            "favorites_owner" => Role::FavoritesOwner,
-            "writer" => Role::Writer,
+    /// The wire role.
+    pub(crate) fn wire(self) -> ParticipantRole {
+        ParticipantRole::from_wire(self.name())
+    }
+
+    /// A known wire role; `None` for names and numbers outside the enum.
+    pub(crate) fn from_wire(role: &ParticipantRole) -> Option<Role> {
+        Some(match role {
+            ParticipantRole::Owner => Role::Owner,
+            ParticipantRole::Admin => Role::Admin,
+            ParticipantRole::User => Role::User,
+            ParticipantRole::ConfOwner => Role::ConfOwner,
+            ParticipantRole::ConfModerator => Role::ConfModerator,
+            ParticipantRole::FavoritesOwner => Role::FavoritesOwner,
+            ParticipantRole::Writer => Role::Writer,
             _ => return None,
         })
     }
@@ -95,49 +100,18 @@ pub(crate) enum Author {
 }
 
 impl Author {
-    /// The author's id.
-    pub(crate) fn id(&self) -> &str {
-        match self {
-            Author::System(id) | Author::User(id) => id,
-        }
-    }
-
-    /// `EnvelopeAuthorTypeEnum`: 0 system, 1 user.
-    pub(crate) fn kind(&self) -> u32 {
-        match self {
-            Author::System(_) => 0,
-            Author::User(_) => 1,
-        }
-    }
-
     /// True when `user` wrote it.
     pub(crate) fn is(&self, user: &str) -> bool {
         matches!(self, Author::User(id) if id == user)
     }
-}
 
-/// Envelope types (`EnvelopeTypeEnum` plus the field facts).
-pub(crate) mod kind {
-    /// A participant was added.
-    pub(crate) const ADD_PARTICIPANT: u32 = 1;
-    /// A participant was removed.
-    pub(crate) const REMOVE_PARTICIPANT: u32 = 2;
-    /// The chat title changed.
-    pub(crate) const TITLE_CHANGED: u32 = 21;
-    /// The chat avatar changed.
-    pub(crate) const AVATAR_CHANGED: u32 = 22;
-    /// The history was cleared.
-    pub(crate) const HISTORY_CLEARED: u32 = 23;
-    /// A participant's role changed.
-    pub(crate) const ROLE_CHANGED: u32 = 110;
-    /// A text message.
-    pub(crate) const TEXT: u32 = 200;
-    /// A forwarded message.
-    pub(crate) const FORWARD: u32 = 201;
-    /// A file.
-    pub(crate) const ATTACHMENT: u32 = 202;
-    /// A survey (poll).
-    pub(crate) const SURVEY: u32 = 204;
+    /// The wire author `{id, type}`.
+    pub(crate) fn wire(&self) -> EnvelopeAuthor {
+        match self {
+            Author::System(id) => EnvelopeAuthor::system(id.as_str()),
+            Author::User(id) => EnvelopeAuthor::user(id.as_str()),
+        }
+    }
 }
 
 /// One message of a chat.
@@ -149,10 +123,8 @@ pub(crate) struct Message {
     pub(crate) box_id: u64,
     /// Who wrote it.
     pub(crate) author: Author,
-    /// The envelope type.
-    pub(crate) kind: u32,
-    /// The envelope content, as sent on the wire.
-    pub(crate) content: Value,
+    /// The envelope content; its variant decides the envelope type.
+    pub(crate) content: Content,
     /// Milliseconds since the epoch; updated by edits.
     pub(crate) timestamp: u64,
     /// Whether it was ever edited.
@@ -165,9 +137,14 @@ pub(crate) struct Message {
 }
 
 impl Message {
+    /// The envelope type on the wire.
+    pub(crate) fn kind(&self) -> u32 {
+        self.content.type_code()
+    }
+
     /// System envelopes have a type below 200.
     pub(crate) fn is_system(&self) -> bool {
-        self.kind < 200
+        self.kind() < 200
     }
 }
 
@@ -251,10 +228,12 @@ impl Chat {
 
     /// The newest message `user` can see.
     pub(crate) fn last_visible(&self, user: &str) -> Option<&Message> {
+        let from = self.participant(user)?.visible_from;
         self.messages
-            .values()
+            .range(from..)
             .rev()
-            .find(|m| self.visible_to(m, user))
+            .map(|(_, m)| m)
+            .find(|m| !m.hidden_for.contains(user))
     }
 
     /// Messages `user` has not read: visible, by someone else, newer than

@@ -2,10 +2,20 @@
 
 use super::args::Args;
 use super::codes::{ALREADY_IN_CHAT, NOT_A_PARTICIPANT, NOT_ENOUGH_RIGHTS, ROLE_NOT_FOUND};
-use super::model::{kind, ChatType, Participant, Role};
+use super::model::{ChatType, Participant, Role};
+use super::render::answer;
 use super::roles::{self, Action};
-use super::{render, Outbound, World};
-use serde_json::{json, Value};
+use super::{Outbound, World};
+use crate::protocol::events::{ParticipantAdded, ParticipantRemoved, ParticipantRoleChanged};
+use crate::protocol::methods::{
+    AddChatParticipant, ChangeParticipantRole, Empty, GetChatParticipant, GetChatParticipants,
+    HasChatParticipant, RemoveChatParticipant, ResultResponse,
+};
+use crate::protocol::{
+    AuthorType, ChatParticipant, Content, EnvelopeAuthor, ParticipantContent, ParticipantList,
+    RemovedParticipantContent,
+};
+use serde_json::Value;
 
 impl World {
     /// `addChatParticipant {chatId, userId, displayHistory?}` -> `{}`.
@@ -19,9 +29,9 @@ impl World {
         args: &Args,
         out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
-        let chat_id = args.str("chatId")?;
-        let raw_user = args.str("userId")?;
-        let display_history = args.flag("displayHistory")?;
+        let req: AddChatParticipant = args.decode()?;
+        let (chat_id, raw_user) = (req.chat_id, req.user_id);
+        let display_history = req.display_history.unwrap_or(false);
         let (chat, role) = self.member_chat(&chat_id, actor)?;
         World::require(chat, role, Action::AddParticipants)?;
         let user = self.user_id(&raw_user)?;
@@ -39,16 +49,19 @@ impl World {
             });
         }
         let others = self.chat(&chat_id)?.others(actor);
-        let event = json!({
-            "timestamp": timestamp,
-            "chatId": chat_id,
-            "userId": user,
-            "addedBy": render::user_ref(actor),
+        let event = ParticipantAdded {
+            chat_id: chat_id.clone(),
+            user_id: user.clone(),
+            added_by: Some(EnvelopeAuthor::user(actor)),
+            timestamp,
+        };
+        World::emit_to(&others, &event, out);
+        let content = Content::ParticipantAdded(ParticipantContent {
+            user_id: user,
+            role: Role::User.wire(),
         });
-        World::emit_to(&others, "addChatParticipant", &event, out);
-        let content = json!({ "userId": user, "role": Role::User.name() });
-        self.post_system(&chat_id, kind::ADD_PARTICIPANT, content, actor, out);
-        Ok(json!({}))
+        self.post_system(&chat_id, content, actor, out);
+        answer(Empty)
     }
 
     /// `removeChatParticipant {chatId, userId, clearHistory?}` -> `{}`.
@@ -65,9 +78,8 @@ impl World {
         args: &Args,
         out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
-        let chat_id = args.str("chatId")?;
-        let raw_user = args.str("userId")?;
-        args.flag("clearHistory")?;
+        let req: RemoveChatParticipant = args.decode()?;
+        let (chat_id, raw_user) = (req.chat_id, req.user_id);
         let (chat, role) = self.member_chat(&chat_id, actor)?;
         let user = self.actor_id(&raw_user);
         let target = chat.role_of(&user).ok_or(NOT_A_PARTICIPANT)?;
@@ -83,16 +95,16 @@ impl World {
         if let Some(chat) = self.chats.get_mut(&chat_id) {
             chat.participants.retain(|p| p.user_id != user);
         }
-        let event = json!({
-            "timestamp": timestamp,
-            "chatId": chat_id,
-            "userId": user,
-            "removedBy": render::user_ref(actor),
-        });
-        World::emit_to(&notified, "removeChatParticipant", &event, out);
-        let content = json!({ "userId": user });
-        self.post_system(&chat_id, kind::REMOVE_PARTICIPANT, content, actor, out);
-        Ok(json!({}))
+        let event = ParticipantRemoved {
+            chat_id: chat_id.clone(),
+            user_id: user.clone(),
+            removed_by: Some(EnvelopeAuthor::user(actor)),
+            timestamp,
+        };
+        World::emit_to(&notified, &event, out);
+        let content = Content::ParticipantRemoved(RemovedParticipantContent { user_id: user });
+        self.post_system(&chat_id, content, actor, out);
+        answer(Empty)
     }
 
     /// `hasChatParticipant {chatId, userId}` -> `{result}`; 304, 305 (actor).
@@ -102,10 +114,12 @@ impl World {
         args: &Args,
         _out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
-        let chat_id = args.str("chatId")?;
-        let user = self.actor_id(&args.str("userId")?);
-        let (chat, _) = self.member_chat(&chat_id, actor)?;
-        Ok(json!({ "result": chat.participant(&user).is_some() }))
+        let req: HasChatParticipant = args.decode()?;
+        let user = self.actor_id(&req.user_id);
+        let (chat, _) = self.member_chat(&req.chat_id, actor)?;
+        answer(ResultResponse {
+            result: chat.participant(&user).is_some(),
+        })
     }
 
     /// `getChatParticipant {chatId, userId}` -> `{userId, role, type: 1}`;
@@ -116,11 +130,15 @@ impl World {
         args: &Args,
         _out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
-        let chat_id = args.str("chatId")?;
-        let user = self.actor_id(&args.str("userId")?);
-        let (chat, _) = self.member_chat(&chat_id, actor)?;
+        let req: GetChatParticipant = args.decode()?;
+        let user = self.actor_id(&req.user_id);
+        let (chat, _) = self.member_chat(&req.chat_id, actor)?;
         let role = chat.role_of(&user).ok_or(NOT_A_PARTICIPANT)?;
-        Ok(json!({ "userId": user, "role": role.name(), "type": 1 }))
+        answer(ChatParticipant {
+            user_id: user,
+            role: role.wire(),
+            user_type: Some(AuthorType::User),
+        })
     }
 
     /// `getChatParticipants {chatId, pageSize, pageNumber}` ->
@@ -134,18 +152,18 @@ impl World {
         args: &Args,
         _out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
-        let chat_id = args.str("chatId")?;
-        let size = args.u64("pageSize")? as usize;
-        let page = args.u64("pageNumber")?.max(1) as usize;
-        let (chat, _) = self.member_chat(&chat_id, actor)?;
-        let list: Vec<Value> = chat
+        let req: GetChatParticipants = args.decode()?;
+        let size = req.page_size as usize;
+        let page = req.page_number.max(1) as usize;
+        let (chat, _) = self.member_chat(&req.chat_id, actor)?;
+        let participants = chat
             .participants
             .iter()
             .skip(size.saturating_mul(page - 1))
             .take(size)
-            .map(|p| json!({ "userId": p.user_id, "role": p.role.name() }))
+            .map(|p| ChatParticipant::new(p.user_id.as_str(), p.role.wire()))
             .collect();
-        Ok(json!({ "participants": list }))
+        answer(ParticipantList { participants })
     }
 
     /// `changeParticipantRole {chatId, userId, role}` -> `{}`.
@@ -162,9 +180,10 @@ impl World {
         args: &Args,
         out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
-        let chat_id = args.str("chatId")?;
-        let user = self.actor_id(&args.str("userId")?);
-        let new_role = Role::parse(&args.str("role")?).ok_or(ROLE_NOT_FOUND)?;
+        let req: ChangeParticipantRole = args.decode()?;
+        let chat_id = req.chat_id;
+        let user = self.actor_id(&req.user_id);
+        let new_role = Role::from_wire(&req.role).ok_or(ROLE_NOT_FOUND)?;
         let (chat, role) = self.member_chat(&chat_id, actor)?;
         World::require(chat, role, Action::ChangeRoles)?;
         let current = chat.role_of(&user).ok_or(NOT_A_PARTICIPANT)?;
@@ -178,7 +197,7 @@ impl World {
             return Err(NOT_ENOUGH_RIGHTS);
         }
         if current == new_role {
-            return Ok(json!({}));
+            return answer(Empty);
         }
         let mut changes = vec![(user.clone(), new_role)];
         if new_role == Role::Owner {
@@ -194,16 +213,19 @@ impl World {
             }
             let timestamp = self.clock.now();
             let others = self.chat(&chat_id)?.others(actor);
-            let event = json!({
-                "timestamp": timestamp,
-                "role": r.name(),
-                "chatId": chat_id,
-                "userId": who,
+            let event = ParticipantRoleChanged {
+                chat_id: chat_id.clone(),
+                user_id: who.clone(),
+                role: r.wire(),
+                timestamp,
+            };
+            World::emit_to(&others, &event, out);
+            let content = Content::RoleChanged(ParticipantContent {
+                user_id: who,
+                role: r.wire(),
             });
-            World::emit_to(&others, "changeParticipantRole", &event, out);
-            let content = json!({ "userId": who, "role": r.name() });
-            self.post_system(&chat_id, kind::ROLE_CHANGED, content, actor, out);
+            self.post_system(&chat_id, content, actor, out);
         }
-        Ok(json!({}))
+        answer(Empty)
     }
 }

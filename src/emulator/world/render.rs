@@ -1,116 +1,128 @@
-//! The JSON shapes the world sends: envelopes, chats, forwarded content.
+//! The wire shapes the world sends, built from the `crate::protocol` types
+//! so the emulator and the client share one definition.
 //!
 //! Message events and history entries carry BOTH the flat `chatId` (older
 //! servers, the spec) and the nested `chat: {chatId, chatTitle, chatType}`
-//! (newer servers; SDK 1.5 requires it). `getMessageById` answers with the
-//! flat `chatId` only, as real servers do.
+//! (newer servers; SDK 1.5 requires it). `getMessageById` answers and
+//! forwarded content carry the flat `chatId` only, as real servers do.
 
-use super::model::{Author, Chat, Message};
-use serde_json::{json, Map, Value};
+use super::model::{Chat, Message};
+use super::{codes, Outbound};
+use crate::protocol::events::ServerEvent;
+use crate::protocol::{self, Envelope, EnvelopeBox};
+use serde::Serialize;
+use serde_json::Value;
 
-/// `EnvelopeAuthor {id, type}`.
-pub(crate) fn author(a: &Author) -> Value {
-    json!({ "id": a.id(), "type": a.kind() })
+/// Which parts of an envelope to write.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    /// The nested `chat` object (as seen by the viewer).
+    nested_chat: bool,
+    /// The `box`.
+    with_box: bool,
+    /// `replyMessage`, expanded one level deep.
+    expand_reply: bool,
 }
 
-/// An author object for a user (`addedBy`, `removedBy`).
-pub(crate) fn user_ref(user_id: &str) -> Value {
-    json!({ "id": user_id, "type": 1 })
-}
-
-/// The nested `chat` object of newer servers.
-pub(crate) fn chat_ref(chat: &Chat, viewer: &str) -> Value {
-    json!({
-        "chatId": chat.id,
-        "chatTitle": chat.title_for(viewer),
-        "chatType": chat.kind.code(),
-    })
-}
-
-fn base(chat: &Chat, m: &Message) -> Map<String, Value> {
-    let mut o = Map::new();
-    o.insert("chatId".into(), json!(chat.id));
-    o.insert("messageId".into(), json!(m.id));
-    o.insert("timestamp".into(), json!(m.timestamp));
-    o.insert("author".into(), author(&m.author));
-    o.insert("type".into(), json!(m.kind));
-    o.insert("content".into(), m.content.clone());
-    o
-}
-
-fn boxed(o: &mut Map<String, Value>, m: &Message) {
-    o.insert("box".into(), json!({ "id": m.box_id, "position": "" }));
+fn build(chat: &Chat, m: &Message, viewer: &str, shape: Shape) -> Envelope {
+    let reply_message = match (&m.reply_to, shape.expand_reply) {
+        (Some((id, box_id)), true) => chat.messages.get(box_id).filter(|r| &r.id == id).map(|r| {
+            let inner = Shape {
+                expand_reply: false,
+                ..shape
+            };
+            Box::new(build(chat, r, viewer, inner))
+        }),
+        _ => None,
+    };
+    Envelope {
+        message_id: m.id.clone(),
+        chat_id: chat.id.clone(),
+        chat_title: shape.nested_chat.then(|| chat.title_for(viewer)),
+        chat_type: shape.nested_chat.then(|| chat.kind.wire()),
+        timestamp: m.timestamp,
+        reply_message_id: m.reply_to.as_ref().map(|(id, _)| id.clone()),
+        reply_message,
+        is_edited: m.is_edited,
+        author: m.author.wire(),
+        envelope_box: shape.with_box.then(|| EnvelopeBox {
+            id: m.box_id,
+            position: String::new(),
+        }),
+        content: m.content.clone(),
+    }
 }
 
 /// The envelope of a `sendMessage` event or a history entry, as `viewer`
-/// sees it. A reply carries `replyMessageId` and, while the replied message
-/// exists, `replyMessage` expanded one level deep.
-pub(crate) fn envelope(chat: &Chat, m: &Message, viewer: &str) -> Value {
-    Value::Object(envelope_map(chat, m, viewer, true))
+/// sees it: flat `chatId`, nested `chat`, box, and for a reply
+/// `replyMessageId` plus `replyMessage` while the replied message exists.
+pub(crate) fn envelope(chat: &Chat, m: &Message, viewer: &str) -> Envelope {
+    let shape = Shape {
+        nested_chat: true,
+        with_box: true,
+        expand_reply: true,
+    };
+    build(chat, m, viewer, shape)
 }
 
-fn envelope_map(chat: &Chat, m: &Message, viewer: &str, expand: bool) -> Map<String, Value> {
-    let mut o = base(chat, m);
-    o.insert("chat".into(), chat_ref(chat, viewer));
-    boxed(&mut o, m);
-    if m.is_system() {
-        return o;
-    }
-    o.insert("isEdited".into(), json!(m.is_edited));
-    if let Some((reply_id, reply_box)) = &m.reply_to {
-        o.insert("replyMessageId".into(), json!(reply_id));
-        let replied = chat.messages.get(reply_box).filter(|r| &r.id == reply_id);
-        if let (true, Some(r)) = (expand, replied) {
-            o.insert(
-                "replyMessage".into(),
-                Value::Object(envelope_map(chat, r, viewer, false)),
-            );
-        }
-    }
-    o
+/// The `getMessageById` answer: flat `chatId`, box, no nested `chat`.
+pub(crate) fn flat_envelope(chat: &Chat, m: &Message) -> Envelope {
+    let shape = Shape {
+        nested_chat: false,
+        with_box: true,
+        expand_reply: false,
+    };
+    build(chat, m, "", shape)
 }
 
-/// The `getMessageById` answer: flat `chatId`, `replyMessageId` (null when
-/// none), no nested `chat`.
-pub(crate) fn flat_envelope(chat: &Chat, m: &Message) -> Value {
-    let mut o = base(chat, m);
-    boxed(&mut o, m);
-    o.insert("isEdited".into(), json!(m.is_edited));
-    o.insert(
-        "replyMessageId".into(),
-        m.reply_to.as_ref().map_or(Value::Null, |(id, _)| json!(id)),
-    );
-    Value::Object(o)
-}
-
-/// A chat's `lastMessage`: no box, no isEdited.
-pub(crate) fn last_message(chat: &Chat, m: &Message, viewer: &str) -> Value {
-    let mut o = base(chat, m);
-    o.insert("chat".into(), chat_ref(chat, viewer));
-    Value::Object(o)
+/// A chat's `lastMessage`: no box.
+pub(crate) fn last_message(chat: &Chat, m: &Message, viewer: &str) -> Envelope {
+    let shape = Shape {
+        nested_chat: true,
+        with_box: false,
+        expand_reply: false,
+    };
+    build(chat, m, viewer, shape)
 }
 
 /// The content of a forward (type 201): the original envelope without box.
-pub(crate) fn forward_content(chat: &Chat, m: &Message) -> Value {
-    let mut o = base(chat, m);
-    o.insert("isEdited".into(), json!(m.is_edited));
-    Value::Object(o)
+pub(crate) fn forward_content(chat: &Chat, m: &Message) -> Envelope {
+    let shape = Shape {
+        nested_chat: false,
+        with_box: false,
+        expand_reply: false,
+    };
+    let mut e = build(chat, m, "", shape);
+    e.reply_message_id = None;
+    e
 }
 
 /// A chat object (getChatByID, getChats, chat-created events) for `viewer`.
-pub(crate) fn chat_object(chat: &Chat, viewer: &str) -> Value {
-    let mut o = Map::new();
-    o.insert("chatId".into(), json!(chat.id));
-    o.insert("title".into(), json!(chat.title_for(viewer)));
-    o.insert("chatType".into(), json!(chat.kind.code()));
-    o.insert("unreadMessages".into(), json!(chat.unread_for(viewer)));
-    o.insert(
-        "lastMessage".into(),
-        chat.last_visible(viewer)
-            .map_or(Value::Null, |m| last_message(chat, m, viewer)),
-    );
-    if let Some(url) = &chat.avatar_url {
-        o.insert("avatarUrl".into(), json!(url));
+pub(crate) fn chat_object(chat: &Chat, viewer: &str) -> protocol::Chat {
+    protocol::Chat {
+        chat_id: chat.id.clone(),
+        title: chat.title_for(viewer),
+        chat_type: chat.kind.wire(),
+        unread_messages: u32::try_from(chat.unread_for(viewer)).unwrap_or(u32::MAX),
+        avatar_url: chat.avatar_url.clone(),
+        last_message: chat
+            .last_visible(viewer)
+            .map(|m| last_message(chat, m, viewer)),
     }
-    Value::Object(o)
+}
+
+/// A response payload as JSON (300 if it cannot be written, which the
+/// protocol types never cause).
+pub(crate) fn answer<T: Serialize>(payload: T) -> Result<Value, u32> {
+    serde_json::to_value(payload).map_err(|_| codes::INTERNAL_ERROR)
+}
+
+/// An event for `user`, with the method and payload the protocol type
+/// defines.
+pub(crate) fn event(user: &str, e: &impl ServerEvent) -> Outbound {
+    Outbound {
+        user_id: user.to_string(),
+        method: e.wire_method().to_string(),
+        payload: e.wire_payload(),
+    }
 }

@@ -2,23 +2,33 @@
 
 use super::args::Args;
 use super::messages::NewMessage;
-use super::model::kind;
+use super::render::answer;
 use super::roles::Action;
 use super::{Outbound, World};
-use serde_json::{json, Map, Value};
+use crate::protocol::methods::{EditSurvey, SendSurvey};
+use crate::protocol::{Content, SurveyContent};
+use serde_json::Value;
 
-/// The string fields of a survey's content, all required by sendSurvey.
-const SEND_FIELDS: [&str; 7] = [
-    "url",
-    "path",
-    "title",
-    "description",
-    "buttonText",
-    "secret",
-    "alt",
+/// The content fields sendSurvey requires (the guide marks all of them
+/// required; the shared type defaults some, a server does not).
+const SEND_FIELDS: [&str; 8] = [
+    "/content/url",
+    "/content/appVersion",
+    "/content/path",
+    "/content/title",
+    "/content/description",
+    "/content/buttonText",
+    "/content/secret",
+    "/content/alt",
 ];
-/// The fields editSurvey replaces, all required.
-const EDIT_FIELDS: [&str; 5] = ["path", "title", "description", "buttonText", "alt"];
+/// The content fields editSurvey requires.
+const EDIT_FIELDS: [&str; 5] = [
+    "/content/path",
+    "/content/title",
+    "/content/description",
+    "/content/buttonText",
+    "/content/alt",
+];
 
 impl World {
     /// `sendSurvey {chatId, replyMessageId?, content: {url, appVersion, path,
@@ -31,26 +41,15 @@ impl World {
         args: &Args,
         out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
-        let chat_id = args.str("chatId")?;
-        let reply = args.opt_str("replyMessageId")?;
-        let given = args.object("content")?;
-        let mut content = Map::new();
-        content.insert("url".into(), json!(given.str("url")?));
-        content.insert("appVersion".into(), json!(given.u64("appVersion")?));
-        for field in SEND_FIELDS.iter().skip(1) {
-            content.insert((*field).into(), json!(given.str(field)?));
-        }
-        self.post_user_message(
-            actor,
-            NewMessage {
-                chat_id: &chat_id,
-                action: Action::SendPolls,
-                kind: kind::SURVEY,
-                content: Value::Object(content),
-                reply: reply.as_deref(),
-            },
-            out,
-        )
+        args.require(&SEND_FIELDS)?;
+        let req: SendSurvey = args.decode()?;
+        let new = NewMessage {
+            chat_id: &req.chat_id,
+            action: Action::SendPolls,
+            content: Content::Survey(req.content.clone()),
+            reply: req.reply_message_id.as_deref(),
+        };
+        answer(self.post_user_message(actor, new, out)?)
     }
 
     /// `editSurvey {messageId, content: {path, title, description,
@@ -64,19 +63,20 @@ impl World {
         args: &Args,
         out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
-        let message_id = args.str("messageId")?;
-        let given = args.object("content")?;
-        let mut changes = Vec::with_capacity(EDIT_FIELDS.len());
-        for field in EDIT_FIELDS {
-            changes.push((field, given.str(field)?));
-        }
-        let merge = move |old: &Value| {
-            let mut content = old.as_object().cloned().unwrap_or_default();
-            for (field, value) in changes {
-                content.insert(field.into(), json!(value));
-            }
-            Value::Object(content)
+        args.require(&EDIT_FIELDS)?;
+        let req: EditSurvey = args.decode()?;
+        let edit = req.content;
+        let merge = move |old: &Content| match old {
+            Content::Survey(s) => Content::Survey(SurveyContent {
+                path: edit.path,
+                title: edit.title,
+                description: edit.description,
+                button_text: edit.button_text,
+                alt: edit.alt,
+                ..s.clone()
+            }),
+            other => other.clone(),
         };
-        self.edit_own(actor, &message_id, kind::SURVEY, merge, out)
+        self.edit_own(actor, &req.message_id, 204, merge, out)
     }
 }

@@ -3,8 +3,10 @@
 use super::args::Args;
 use super::codes::ACCESS_DENIED;
 use super::model::User;
+use super::render::answer;
 use super::{Outbound, World};
-use serde_json::{json, Value};
+use crate::protocol::methods::{DisplayName, GetUserDisplayName};
+use serde_json::Value;
 
 /// A user id without its `/resource` suffix, lowercased for lookups.
 fn key(raw: &str) -> String {
@@ -55,8 +57,10 @@ impl World {
         args: &Args,
         _out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
-        let user = args.str("userId")?;
-        let name = self.display_name(&user).ok_or(ACCESS_DENIED)?;
-        Ok(json!({ "displayName": name }))
+        let req: GetUserDisplayName = args.decode()?;
+        let name = self.display_name(&req.user_id).ok_or(ACCESS_DENIED)?;
+        answer(DisplayName {
+            display_name: name.to_string(),
+        })
     }
 }

@@ -27,12 +27,18 @@ fn payloads_that_do_not_decode_are_399() {
         t.err("bot", "getChatByID", json!({"chatId": 5})),
         WRONG_PAYLOAD
     );
-    let c = json!({"chatId": chat, "count": "10"});
+    let c = json!({"chatId": chat, "count": "ten"});
     assert_eq!(t.err("bot", "getChatHistory", c), WRONG_PAYLOAD);
     let c = json!({"chatId": chat, "content": {"parseMode": "text"}});
     assert_eq!(t.err("bot", "sendMessage", c), WRONG_PAYLOAD);
     let c = json!({"chatId": chat, "content": "hi"});
     assert_eq!(t.err("bot", "sendMessage", c), WRONG_PAYLOAD);
+    // Numbers as strings are read, as the shared wire types read them.
+    t.ok(
+        "bot",
+        "getChatHistory",
+        json!({"chatId": chat, "count": "10"}),
+    );
     // An absent payload is fine where nothing is required.
     let r =
         t.w.handle(&T::id("bot"), "createFavoritesChat", None, &mut t.out);
@@ -161,4 +167,69 @@ fn system_envelope_events_are_marked() {
         ..sys
     };
     assert!(!other.is_system_envelope());
+}
+
+#[test]
+fn garbage_payloads_never_panic() {
+    const METHODS: [&str; 32] = [
+        "createP2PChat",
+        "createGroupChat",
+        "createChannel",
+        "createFavoritesChat",
+        "getChatByID",
+        "getChats",
+        "removeChat",
+        "clearHistory",
+        "editChatTitle",
+        "editChatAvatar",
+        "addChatParticipant",
+        "removeChatParticipant",
+        "hasChatParticipant",
+        "getChatParticipant",
+        "getChatParticipants",
+        "changeParticipantRole",
+        "getUserDisplayName",
+        "sendMessage",
+        "editMessage",
+        "forwardMessage",
+        "getMessageById",
+        "getChatHistory",
+        "removeMessage",
+        "sendChatActivity",
+        "uploadFile",
+        "sendFile",
+        "getFileInfo",
+        "subscribeFileProgress",
+        "unsubscribeFileProgress",
+        "getFileUploadLimits",
+        "sendSurvey",
+        "editSurvey",
+    ];
+    let mut t = T::new();
+    let chat = t.group("bot", &["alice"]);
+    let msg = t.send("alice", &chat, "x");
+    let payloads = [
+        json!({}),
+        json!({"chatId": null, "userId": null, "messageId": null, "content": null}),
+        json!({"chatId": chat, "messageId": msg, "userId": u64::MAX, "count": u64::MAX,
+               "page": u64::MAX, "pageSize": u64::MAX, "pageNumber": u64::MAX,
+               "fileSize": -5, "forAll": "maybe", "role": [], "title": {"a": 1}}),
+        json!({"chatId": chat, "messageId": msg, "count": 1, "page": 1, "pageSize": 1,
+               "pageNumber": 0, "fromMessageId": msg, "userId": "@", "role": 99,
+               "content": {"text": 5, "parseMode": [], "buttons": [[[]]],
+                           "temporalFileId": {}, "caption": "x"}}),
+        json!({"chatId": "", "messageId": "", "userId": "/", "title": "", "fileId": "",
+               "content": {"text": "", "parseMode": "text", "buttons": []}}),
+    ];
+    for method in METHODS {
+        for p in &payloads {
+            let _ = t.call("alice", method, p.clone());
+            let _ = t.call("nobody@else", method, p.clone());
+        }
+    }
+    let raw = RawValue::from_string("\"a string\"".into()).unwrap();
+    for method in METHODS {
+        let r = t.w.handle("bot@emu.local", method, Some(&raw), &mut t.out);
+        assert_eq!(r, Err(WRONG_PAYLOAD), "{method}");
+    }
 }

@@ -6,6 +6,7 @@ mod files;
 mod messages;
 mod participants;
 mod surveys;
+mod wire;
 
 use super::{Outbound, StoredFile, World, WorldConfig};
 use serde_json::{json, Value};

@@ -28,7 +28,7 @@ fn send_survey_posts_type_204() {
     missing["content"].as_object_mut().unwrap().remove("secret");
     assert_eq!(t.err("bot", "sendSurvey", missing), WRONG_PAYLOAD);
     let mut wrong = survey(&chat);
-    wrong["content"]["appVersion"] = json!("1");
+    wrong["content"]["appVersion"] = json!("one");
     assert_eq!(t.err("bot", "sendSurvey", wrong), WRONG_PAYLOAD);
     // A group user may send polls (guide 4.2).
     t.ok("alice", "sendSurvey", survey(&chat));
