@@ -90,3 +90,8 @@ pub use error::{ApiErrorCode, Error, Result, TimeoutKind};
 pub use event::Events;
 pub use pending::Pending;
 pub use protocol::events::Event;
+
+// The README's Rust examples compile (and most run) as doctests.
+#[cfg(all(doctest, feature = "emulator"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
