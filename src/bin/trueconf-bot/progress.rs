@@ -18,21 +18,23 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// A bar for `total` bytes, labelled with e.g. the file name.
-    pub fn new(label: &str, total: u64) -> Progress {
+    /// A bar labelled with e.g. the file name.
+    pub fn new(label: &str) -> Progress {
         Progress {
             label: label.to_owned(),
-            total,
+            total: 0,
             drawn_at: None,
             enabled: std::io::stderr().is_terminal(),
         }
     }
 
-    /// Reports `done` bytes transferred (redrawn at most every 100 ms).
-    pub fn update(&mut self, done: u64) {
+    /// Reports `done` of `total` bytes transferred (redrawn at most every
+    /// 100 ms, and at the end).
+    pub fn update(&mut self, done: u64, total: u64) {
         if !self.enabled {
             return;
         }
+        self.total = total;
         let now = Instant::now();
         if self.drawn_at.is_some_and(|at| now - at < REDRAW) && done < self.total {
             return;
