@@ -77,6 +77,7 @@ mod connection;
 pub mod emulator;
 pub mod error;
 mod event;
+pub mod files;
 mod pending;
 pub mod protocol;
 mod secret;
@@ -88,6 +89,7 @@ pub use config::ReconnectPolicy;
 pub use connection::ConnectionState;
 pub use error::{ApiErrorCode, Error, Result, TimeoutKind};
 pub use event::Events;
+pub use files::FileError;
 pub use pending::Pending;
 pub use protocol::events::Event;
 

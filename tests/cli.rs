@@ -412,6 +412,89 @@ fn tls_needs_the_ca_or_insecure() {
     assert_eq!(run(tool(&emu), &["--insecure", "chats"]).code, 0);
 }
 
+#[test]
+fn send_file_and_download_round_trip_a_file() {
+    let emu = emulator();
+    let chat = chat_with_alice(&emu);
+    let dir = TempDir::new("files");
+    let original = dir.path().join("report.csv");
+    let bytes: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&original, &bytes).expect("written");
+    let preview = dir.path().join("preview.png");
+    std::fs::write(&preview, b"\x89PNG not really").expect("written");
+
+    let sent = run(
+        tool(&emu),
+        &[
+            "send-file",
+            &chat,
+            &original.to_string_lossy(),
+            "--caption",
+            "Q3 numbers",
+            "--preview",
+            &preview.to_string_lossy(),
+        ],
+    )
+    .json();
+    assert_eq!(str_of(&sent, "chatId"), chat);
+    let file_id = str_of(&sent, "fileId").to_owned();
+    let info = emu
+        .user("alice")
+        .call("getFileInfo", json!({ "fileId": file_id }))
+        .expect("alice sees the file");
+    assert_eq!(
+        (info["name"].as_str(), info["size"].as_u64()),
+        (Some("report.csv"), Some(200_000))
+    );
+    assert_eq!(info["previews"].as_array().map(Vec::len), Some(1), "{info}");
+    let caption = message(&emu, str_of(&sent, "captionMessageId"));
+    assert_eq!(caption["content"]["text"], "Q3 numbers");
+
+    // Into a directory, under the server's name; again, without replacing it.
+    let into = TempDir::new("downloads");
+    let dir_arg = into.path().to_string_lossy().into_owned();
+    for expected in ["report.csv", "report (1).csv"] {
+        let got = run(tool(&emu), &["download", &file_id, "-o", &dir_arg]).json();
+        assert_eq!(got["size"], 200_000);
+        let path = PathBuf::from(str_of(&got, "path"));
+        assert_eq!(path, into.path().join(expected));
+        assert_eq!(std::fs::read(&path).expect("downloaded"), bytes);
+    }
+    // Into a file named on the command line.
+    let named = into.path().join("copy.bin");
+    let got = run(
+        tool(&emu),
+        &["download", &file_id, "-o", &named.to_string_lossy()],
+    )
+    .json();
+    assert_eq!(PathBuf::from(str_of(&got, "path")), named);
+    assert_eq!(std::fs::read(&named).expect("downloaded"), bytes);
+    // Into the current directory by default.
+    let mut cmd = tool(&emu);
+    cmd.current_dir(dir.path());
+    let got = run(cmd, &["download", &file_id]).json();
+    assert_eq!(
+        std::fs::read(dir.path().join(str_of(&got, "path"))).expect("downloaded"),
+        bytes
+    );
+    // Not a terminal: no progress bar on stderr.
+    let out = run(tool(&emu), &["download", &file_id, "-o", &dir_arg]);
+    assert!(out.stderr.is_empty(), "{out:?}");
+}
+
+#[test]
+fn file_commands_fail_with_the_right_status() {
+    let emu = emulator();
+    let chat = chat_with_alice(&emu);
+    let out = run(tool(&emu), &["download", "no-such-file"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("308"), "{out:?}");
+    let out = run(tool(&emu), &["send-file", &chat, "/no/such/file.txt"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    let out = run(tool(&emu), &["download", "x", "-o", "/no/such/dir/file"]);
+    assert_eq!(out.code, 2, "{out:?}");
+}
+
 /// Reads the child's stderr until a line contains `text`.
 fn wait_for_stderr(child: &mut Child, text: &str) -> BufReader<std::process::ChildStderr> {
     let mut reader = BufReader::new(child.stderr.take().expect("stderr"));

@@ -107,3 +107,17 @@ fn history_export_prints_the_chat_oldest_first() {
         .collect();
     assert_eq!(boxes, [0, 1, 2, 3]);
 }
+
+#[test]
+fn file_bot_answers_a_file_with_a_file() {
+    let Some(out) = run("file_bot") else { return };
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            "alice: [file notes.txt, 51 bytes]",
+            "  bot: [file notes-report.txt] notes.txt: 51 bytes, 3 lines, 10 words",
+            "alice receives: [file notes-report.txt, 39 bytes]",
+            "alice receives: Here is your report"
+        ]
+    );
+}

@@ -266,21 +266,24 @@ impl Person<'_> {
         })
     }
 
-    /// The newest message of a chat, as this person sees it.
-    pub fn last_message(&self, chat_id: &str) -> Result<Envelope> {
+    /// The newest `count` messages of a chat, newest first, as this person
+    /// sees them.
+    pub fn recent_messages(&self, chat_id: &str, count: u32) -> Result<Vec<Envelope>> {
         let page = self
             .actor
             .call(
                 "getChatHistory",
-                serde_json::json!({"chatId": chat_id, "count": 1, "fromMessageId": null}),
+                serde_json::json!({"chatId": chat_id, "count": count, "fromMessageId": null}),
             )
             .map_err(code("getChatHistory"))?;
-        let newest = page
-            .get("messages")
-            .and_then(|m| m.get(0))
-            .cloned()
-            .ok_or("the chat is empty")?;
-        Ok(serde_json::from_value(newest)?)
+        let messages = page.get("messages").cloned().unwrap_or_default();
+        Ok(serde_json::from_value(messages)?)
+    }
+
+    /// The newest message of a chat, as this person sees it.
+    pub fn last_message(&self, chat_id: &str) -> Result<Envelope> {
+        let mut newest = self.recent_messages(chat_id, 1)?;
+        newest.pop().ok_or_else(|| "the chat is empty".into())
     }
 }
 
