@@ -161,7 +161,6 @@ impl Client {
         self.handle.inner.close();
     }
 
-    #[allow(dead_code)] // FILES-HOOK: used by the files module
     pub(crate) fn inner(&self) -> &Arc<Inner> {
         &self.handle.inner
     }

@@ -94,3 +94,8 @@ pub use event::Events;
 pub use files::FileError;
 pub use pending::Pending;
 pub use protocol::events::Event;
+
+// The README's Rust examples compile (and most run) as doctests.
+#[cfg(all(doctest, feature = "emulator"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
