@@ -83,9 +83,10 @@ pub mod files;
 mod pending;
 pub mod protocol;
 mod secret;
+mod time;
 pub(crate) mod transport;
 
-pub use api::{ChatPages, HistoryPages, ParticipantPages};
+pub use api::{ChatPages, HistoryPages, Pages, ParticipantPages};
 pub use client::{Client, ClientBuilder, Health};
 pub use config::ReconnectPolicy;
 pub use connection::ConnectionState;

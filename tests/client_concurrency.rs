@@ -9,9 +9,11 @@ use support::peer::{script, Peer, Script};
 use trueconf_bot::{Client, Event, ReconnectPolicy};
 
 /// Echoes every request's payload back as `{"echo": payload}` until the
-/// client closes; acknowledgements are counted.
+/// client closes, checking that request ids strictly increase on the wire;
+/// acknowledgements are counted.
 fn echo_until_closed(peer: &mut Peer) -> usize {
     let mut acks = 0;
+    let mut last_id = 0;
     loop {
         match peer.recv_message() {
             tungstenite::Message::Text(t) => {
@@ -19,6 +21,12 @@ fn echo_until_closed(peer: &mut Peer) -> usize {
                 if frame["type"] == 2 {
                     acks += 1;
                 } else {
+                    let id = frame["id"].as_u64().unwrap();
+                    assert!(
+                        id > last_id,
+                        "request ids must strictly increase: {id} after {last_id}"
+                    );
+                    last_id = id;
                     let payload = frame["payload"].clone();
                     peer.reply(&frame, json!({"echo": payload}));
                 }

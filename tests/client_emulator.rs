@@ -160,3 +160,41 @@ fn a_bad_ca_file_is_a_configuration_error() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn paging_walks_every_chat_participant_and_message() {
+    let emu = emulator(false);
+    let bot = Client::builder(emu.url())
+        .credentials("bot", "bot-pw")
+        .connect()
+        .unwrap();
+    let mut created: Vec<String> = (0..5)
+        .map(|i| bot.create_group_chat(format!("room {i}")).unwrap().chat_id)
+        .collect();
+    let mut listed: Vec<String> = bot.chats(2).map(|c| c.unwrap().chat_id).collect();
+    created.sort();
+    listed.sort();
+    assert_eq!(listed, created);
+
+    let room = &created[0];
+    bot.add_chat_participant(room, emu.user_id("alice"))
+        .unwrap();
+    let people: Vec<String> = bot
+        .participants(room, 1)
+        .map(|p| p.unwrap().user_id)
+        .collect();
+    assert_eq!(people.len(), 2, "{people:?}");
+
+    let sent: Vec<String> = (0..7)
+        .map(|i| bot.send_message(room, format!("m{i}")).unwrap().message_id)
+        .collect();
+    let walked: Vec<String> = bot
+        .history(room, 3)
+        .map(|m| m.unwrap())
+        .filter(|m| matches!(m.content, Content::Text(_)))
+        .map(|m| m.message_id)
+        .collect();
+    let newest_first: Vec<String> = sent.into_iter().rev().collect();
+    assert_eq!(walked, newest_first);
+    bot.close();
+}

@@ -44,6 +44,7 @@ fn serve(exchanges: Vec<Exchange>) -> (Client, Script, mpsc::Receiver<Value>) {
             match peer.recv_message() {
                 tungstenite::Message::Text(t) => {
                     let req: Value = serde_json::from_str(t.as_str()).unwrap();
+                    let _ = tx.send(req.clone());
                     peer.reply(&req, json!({"errorCode": 303}));
                 }
                 _ => return,
@@ -321,6 +322,24 @@ fn invalid_requests_are_rejected_before_sending() {
     c.close();
     server.finish();
     assert!(rx.try_recv().is_err(), "nothing may reach the server");
+}
+
+#[test]
+fn paging_stops_when_the_server_ignores_the_page_number() {
+    let chat = |id: &str| json!({"chatId": id, "title": id, "chatType": 2, "unreadMessages": 0, "lastMessage": null});
+    let page = json!([chat("a"), chat("b")]);
+    let (c, server, _rx) = serve(vec![
+        ex("getChats", json!({"count": 2, "page": 1}), page.clone()),
+        ex("getChats", json!({"count": 2, "page": 2}), page),
+    ]);
+    let ids: Vec<String> = c.chats(2).map(|r| r.unwrap().chat_id).collect();
+    assert_eq!(
+        ids,
+        ["a", "b"],
+        "page 2 repeated page 1: the walk ends there"
+    );
+    c.close();
+    server.finish();
 }
 
 fn expect_303<T: std::fmt::Debug>(r: trueconf_bot::Result<T>, method: &str) {

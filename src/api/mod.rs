@@ -16,7 +16,7 @@ mod participants;
 mod surveys;
 mod users;
 
-pub use pages::{ChatPages, HistoryPages, ParticipantPages};
+pub use pages::{ChatPages, HistoryPages, Pages, ParticipantPages};
 
 /// Declares typed client methods: each line yields `name(args) ->
 /// Result<Response>` and `name_pending(args) -> Result<Pending<Response>>`.

@@ -36,7 +36,7 @@ impl Client {
     ///
     /// Progress events still reach [`Client::events`] as usual.
     pub fn wait_file_ready(&self, file_id: &str, timeout: Duration) -> Result<FileInfo> {
-        let deadline = Instant::now() + timeout;
+        let deadline = crate::time::deadline_after(timeout);
         let info = match classify(file_id, self.get_file_info(file_id)?)? {
             State::Ready(info) => return Ok(info),
             State::Waiting(info) => info,

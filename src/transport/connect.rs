@@ -25,7 +25,7 @@ pub fn ws_config(max_message_size: usize) -> WebSocketConfig {
 
 /// Opens a TCP connection to the first address that answers in time.
 pub fn tcp_connect(endpoint: &Endpoint, timeout: Duration) -> Result<TcpStream> {
-    let deadline = Instant::now() + timeout;
+    let deadline = crate::time::deadline_after(timeout);
     let addrs = (endpoint.host.as_str(), endpoint.port)
         .to_socket_addrs()
         .map_err(|e| Error::Connect(format!("cannot resolve {}: {e}", endpoint.host)))?;
