@@ -100,6 +100,8 @@ impl Error {
     /// Builds a decode error keeping (a bounded prefix of) the raw JSON.
     pub fn decode(what: impl Into<String>, reason: impl fmt::Display, raw: &str) -> Error {
         const KEEP: usize = 2048;
+        let raw = crate::secret::redact_query_secrets(raw);
+        let raw = raw.as_ref();
         let raw = if raw.len() > KEEP {
             let mut end = KEEP;
             while !raw.is_char_boundary(end) {

@@ -82,7 +82,7 @@ pub mod ffi;
 pub mod files;
 mod pending;
 pub mod protocol;
-mod secret;
+pub(crate) mod secret;
 mod time;
 pub(crate) mod transport;
 

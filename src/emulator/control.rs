@@ -159,7 +159,7 @@ fn frames(inner: &Inner, head: &Head) -> Response {
         .frames
         .snapshot()
         .into_iter()
-        .filter(|r| connection.map_or(true, |c| r.connection == c))
+        .filter(|r| connection.is_none_or(|c| r.connection == c))
         .filter(|r| user.is_none() || r.user == user)
         .map(|r| r.to_json())
         .collect();

@@ -317,7 +317,7 @@ fn upgrade_refusal(head: &Head) -> Option<Response> {
     }
     if head
         .header("sec-websocket-key")
-        .map_or(true, |k| k.trim().is_empty())
+        .is_none_or(|k| k.trim().is_empty())
     {
         return fail(400, "Sec-WebSocket-Key missing");
     }

@@ -130,7 +130,7 @@ mod tests {
 
     #[test]
     fn strings_round_trip_and_are_freed() {
-        let mut slot: *mut c_char = 1 as *mut c_char;
+        let mut slot: *mut c_char = std::ptr::dangling_mut::<c_char>();
         // SAFETY: `slot` is a local, writable pointer slot.
         let out = unsafe { out_slot(&mut slot, "out") }.unwrap();
         assert!(slot.is_null(), "cleared before any result");

@@ -39,7 +39,7 @@ pub struct Cli {
 
 /// How to reach and log in to the server; each option also comes from the
 /// environment.
-#[derive(Debug, Clone, Args)]
+#[derive(Clone, Args)]
 #[command(next_help_heading = "Connection")]
 pub struct ConnArgs {
     /// Server base URL: https://video.example.com (port 443) or
@@ -71,6 +71,21 @@ pub struct ConnArgs {
     /// How long each request waits for its answer, in seconds (default 10)
     #[arg(long, env = "TRUECONF_TIMEOUT", value_name = "SECS", value_parser = parse_secs)]
     pub timeout: Option<Duration>,
+}
+
+impl std::fmt::Debug for ConnArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |v: &Option<String>| v.as_ref().map(|_| "***");
+        f.debug_struct("ConnArgs")
+            .field("server", &self.server)
+            .field("user", &self.user)
+            .field("password", &hidden(&self.password))
+            .field("token", &hidden(&self.token))
+            .field("insecure", &self.insecure)
+            .field("ca_cert", &self.ca_cert)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 /// The subcommands.
@@ -322,6 +337,24 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_hides_password_and_token() {
+        let cli = Cli::try_parse_from([
+            "trueconf-bot",
+            "--password",
+            "pw-secret",
+            "--token",
+            "tok-secret",
+            "chats",
+        ])
+        .unwrap();
+        let text = format!("{cli:?}");
+        assert!(
+            !text.contains("pw-secret") && !text.contains("tok-secret"),
+            "{text}"
+        );
+    }
     use clap::CommandFactory;
 
     #[test]

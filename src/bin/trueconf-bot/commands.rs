@@ -69,7 +69,7 @@ pub fn listen(client: &Client, args: ListenArgs) -> Result<(), Failure> {
         client.user_id()
     ));
     let mut seen = 0u64;
-    while args.count.map_or(true, |n| seen < n) {
+    while args.count.is_none_or(|n| seen < n) {
         let event = match args.idle_timeout {
             Some(idle) => match events.recv_timeout(idle)? {
                 Some(event) => event,
