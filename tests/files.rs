@@ -92,31 +92,19 @@ fn sent(emu: &Emulator, method: &str) -> Vec<Value> {
 /// Waits (bounded) until the emulator has answered the bot's first request
 /// with this method.
 fn wait_for_answer(emu: &Emulator, method: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let frames = emu.frames();
-        let request_id = frames
-            .iter()
-            .filter(|f| f.direction == Direction::In)
-            .filter_map(|f| serde_json::from_str::<Value>(&f.text).ok())
-            .find(|v| v["method"] == method)
-            .map(|v| v["id"].clone());
-        let answered = request_id.is_some_and(|id| {
+    let answered = emu.wait_frames(Duration::from_secs(10), |frames| {
+        let parsed = |dir: Direction| {
             frames
                 .iter()
-                .filter(|f| f.direction == Direction::Out)
+                .filter(move |f| f.direction == dir)
                 .filter_map(|f| serde_json::from_str::<Value>(&f.text).ok())
-                .any(|v| v["type"] == 2 && v["id"] == id)
-        });
-        if answered {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no answer to {method} within 10 s"
-        );
-        std::thread::sleep(Duration::from_millis(2));
-    }
+        };
+        let request_id = parsed(Direction::In)
+            .find(|v| v["method"] == method)
+            .map(|v| v["id"].clone());
+        request_id.is_some_and(|id| parsed(Direction::Out).any(|v| v["type"] == 2 && v["id"] == id))
+    });
+    assert!(answered, "no answer to {method} within 10 s");
 }
 
 fn file_error(e: Error) -> FileError {

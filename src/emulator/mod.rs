@@ -54,9 +54,9 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokens::Tokens;
 use world::{World, WorldConfig};
 
@@ -135,6 +135,8 @@ struct Record {
 pub(crate) struct FrameLog {
     capacity: usize,
     records: Mutex<VecDeque<Record>>,
+    /// Signalled on every recorded frame.
+    recorded: Condvar,
 }
 
 impl FrameLog {
@@ -142,6 +144,7 @@ impl FrameLog {
         FrameLog {
             capacity,
             records: Mutex::new(VecDeque::new()),
+            recorded: Condvar::new(),
         }
     }
 
@@ -171,10 +174,37 @@ impl FrameLog {
             direction,
             text: text.to_owned(),
         });
+        drop(records);
+        self.recorded.notify_all();
     }
 
-    pub(crate) fn snapshot(&self) -> Vec<FrameRecord> {
-        lock(&self.records)
+    /// Waits until `done` holds for the recorded frames, up to `timeout`;
+    /// whether it did.
+    pub(crate) fn wait_until(
+        &self,
+        timeout: Duration,
+        mut done: impl FnMut(&[FrameRecord]) -> bool,
+    ) -> bool {
+        let deadline = Instant::now() + timeout.min(Duration::from_secs(24 * 3600));
+        let mut records = lock(&self.records);
+        loop {
+            if done(&Self::copy(&records)) {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            records = self
+                .recorded
+                .wait_timeout(records, left)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+    }
+
+    fn copy(records: &VecDeque<Record>) -> Vec<FrameRecord> {
+        records
             .iter()
             .map(|r| FrameRecord {
                 connection: r.connection,
@@ -183,6 +213,10 @@ impl FrameLog {
                 text: r.text.clone(),
             })
             .collect()
+    }
+
+    pub(crate) fn snapshot(&self) -> Vec<FrameRecord> {
+        Self::copy(&lock(&self.records))
     }
 
     pub(crate) fn clear(&self) {
@@ -615,6 +649,14 @@ impl Emulator {
     /// Every recorded WebSocket frame, oldest first.
     pub fn frames(&self) -> Vec<FrameRecord> {
         self.inner.frames.snapshot()
+    }
+
+    /// Waits until `done` holds for the frames recorded so far (checked
+    /// again on every new frame), up to `timeout`; returns whether it did.
+    /// Lets a test wait for the emulator to see or send something without
+    /// sleeping.
+    pub fn wait_frames(&self, timeout: Duration, done: impl FnMut(&[FrameRecord]) -> bool) -> bool {
+        self.inner.frames.wait_until(timeout, done)
     }
 
     /// Forgets the recorded frames.

@@ -327,7 +327,8 @@ fn error_payload(code: u32) -> String {
     format!("{{\"errorCode\":{code}}}")
 }
 
-/// An `auth` request for the frame log, with its token hidden.
+/// A frame for the frame log with its token hidden (the whole text when it
+/// is not JSON).
 fn redact_auth(text: &str) -> String {
     match serde_json::from_str::<Value>(text) {
         Ok(mut v) => {
@@ -414,14 +415,13 @@ impl Session {
         let frame = Frame::parse(text);
         let frames = &self.inner.frames;
         if frames.enabled() {
-            match &frame {
-                Ok(Frame::Request { method, .. }) if method == "auth" => frames.record(
-                    self.link.conn,
-                    self.user.as_ref(),
-                    Direction::In,
-                    &redact_auth(text),
-                ),
-                _ => frames.record(self.link.conn, self.user.as_ref(), Direction::In, text),
+            // Any frame that may carry a token is redacted, parsable or not.
+            let is_auth = matches!(&frame, Ok(Frame::Request { method, .. }) if method == "auth");
+            if is_auth || text.contains("\"token\"") {
+                let shown = redact_auth(text);
+                frames.record(self.link.conn, self.user.as_ref(), Direction::In, &shown);
+            } else {
+                frames.record(self.link.conn, self.user.as_ref(), Direction::In, text);
             }
         }
         match frame {
