@@ -835,6 +835,9 @@ impl Io {
                 .collect();
             ids.iter().filter_map(|id| pending.remove(id)).collect()
         };
+        // Nothing more is read or written on it: let the server know now,
+        // not when the link is dropped after reconnecting.
+        link.shared.shutdown();
         let reply = || {
             if self.inner.is_shutdown() {
                 Reply::Closed
