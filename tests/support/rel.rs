@@ -84,9 +84,11 @@ pub fn expect_reconnected(events: &Events) -> Vec<Event> {
 /// only observable by looking (the emulator's frame log, health).
 pub fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
     let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_millis(1);
     while !cond() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(2));
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(50));
     }
 }
 
