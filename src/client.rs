@@ -323,19 +323,27 @@ impl ClientBuilder {
         self
     }
 
-    /// How often to send a WebSocket ping (`None`: never).
+    /// How often to send a WebSocket ping (`None`: never). Default 30 s.
     pub fn keepalive(mut self, every: Option<Duration>) -> Self {
         self.keepalive = every;
         self
     }
 
-    /// Reconnect when nothing at all arrives for this long (`None`: never).
+    /// Reconnect when nothing at all (not even a pong to the keepalive
+    /// ping) arrives for this long (`None`: never). Default 90 s.
     pub fn idle_timeout(mut self, idle: Option<Duration>) -> Self {
         self.idle_timeout = idle;
         self
     }
 
     /// The largest message accepted from the server (default 64 MiB).
+    ///
+    /// A larger frame cannot be skipped: the WebSocket layer refuses it at
+    /// its header and the stream cannot be resynchronised after it. The
+    /// client therefore drops that connection and reconnects (a
+    /// [`Disconnected`](crate::Event::Disconnected) event says "frame too
+    /// large"); a call whose response was the oversized frame fails with
+    /// [`Error::ConnectionLost`].
     pub fn max_message_size(mut self, bytes: usize) -> Self {
         self.max_message_size = bytes;
         self

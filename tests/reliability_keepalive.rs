@@ -56,11 +56,11 @@ fn a_quiet_connection_is_kept_alive_by_pings() {
         .unwrap();
     let bot = bot_builder(&emu)
         .keepalive(Some(Duration::from_millis(50)))
-        .idle_timeout(Some(Duration::from_millis(300)))
+        .idle_timeout(Some(Duration::from_millis(500)))
         .connect()
         .unwrap();
     let events = bot.events();
-    // Five idle timeouts' worth of silence from the application's side.
+    // Three idle timeouts' worth of silence from the application's side.
     match events.recv_timeout(Duration::from_millis(1500)) {
         Ok(None) => {}
         other => panic!("expected no event, got {other:?}"),
