@@ -1,46 +1,43 @@
-//! The quick start: a bot that echoes every text message back.
+//! The quick start: a bot that answers every text message with the same
+//! text.
 //!
-//! Without `TRUECONF_SERVER` it starts the embedded emulator and plays the
-//! human side itself, so the output shows a real conversation.
+//! ```sh
+//! cargo run --example echo_bot --features emulator
+//! ```
+//!
+//! Without `TRUECONF_SERVER` it runs offline against the embedded emulator,
+//! where alice says a few things and the bot echoes them. With
+//! `TRUECONF_SERVER`, `TRUECONF_USER` and `TRUECONF_PASSWORD` (or
+//! `TRUECONF_TOKEN`) it serves a real server until Ctrl-C.
 
-use std::time::Duration;
-use trueconf_bot::emulator::Emulator;
-use trueconf_bot::protocol::Content;
-use trueconf_bot::{Client, Event};
+mod common;
 
-fn main() -> trueconf_bot::Result<()> {
-    let emulator = Emulator::builder()
-        .user("echo-bot", "bot-password", "Echo Bot")
-        .user("alice", "alice-password", "Alice")
-        .start()?;
-    let bot = Client::builder(emulator.url())
-        .credentials("echo-bot", "bot-password")
-        .connect()?;
-    println!("bot connected as {}", bot.user_id());
+use common::{bot_says, from_me, Bot};
+use trueconf_bot::protocol::methods::SendMessage;
+use trueconf_bot::Event;
 
-    let alice = emulator.user("alice");
-    let chat = alice
-        .create_p2p_chat("echo-bot")
-        .expect("alice opens a chat");
-    for text in ["hello", "how are you?", "bye"] {
-        alice.send_message(&chat, text).expect("alice writes");
-    }
-
-    let events = bot.events();
-    let mut echoed = 0;
-    while let Some(event) = events.recv_timeout(Duration::from_secs(5))? {
-        if let Event::NewMessage(message) = event {
-            if let Content::Text(text) = &message.content {
-                println!("alice: {}", text.text);
-                bot.send_message(&message.chat_id, format!("echo: {}", text.text))?;
-                println!("bot:   echo: {}", text.text);
-                echoed += 1;
-                if echoed == 3 {
-                    break;
+fn main() -> common::Result {
+    let bot = Bot::start("Echo Bot")?;
+    bot.run(
+        // The offline demo's human side: alice opens a chat and talks.
+        |people| {
+            let alice = people.get("alice")?;
+            let chat = alice.chat_with_bot()?;
+            alice.say(&chat, "Hello, bot!")?;
+            alice.say(&chat, "Can you hear me?")?;
+            Ok(())
+        },
+        // The bot: echo every text message, as a reply to it.
+        |client, event| {
+            if let Event::NewMessage(message) = event {
+                if let (Some(text), false) = (message.text(), from_me(client, message)) {
+                    let echo =
+                        SendMessage::new(&message.chat_id, text).reply_to(&message.message_id);
+                    client.request(&echo)?;
+                    bot_says(text);
                 }
             }
-        }
-    }
-    bot.close();
-    Ok(())
+            Ok(())
+        },
+    )
 }

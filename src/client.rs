@@ -175,7 +175,6 @@ impl Client {
         self.handle.inner.close();
     }
 
-    #[allow(dead_code)] // FILES-HOOK: used by the files module
     pub(crate) fn inner(&self) -> &Arc<Inner> {
         &self.handle.inner
     }
@@ -397,5 +396,39 @@ impl ClientBuilder {
             handle: Arc::new(Handle { inner }),
             timeout,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shareable<T: Clone + Send + Sync + 'static>() {}
+
+    #[test]
+    fn handles_are_clone_send_sync() {
+        shareable::<Client>();
+        shareable::<Events>();
+        shareable::<ClientBuilder>();
+    }
+
+    #[test]
+    fn builder_debug_hides_secrets() {
+        let b = Client::builder("https://h")
+            .credentials("bot", "pw-secret")
+            .token("tok-secret");
+        let text = format!("{b:?}");
+        assert!(
+            !text.contains("pw-secret") && !text.contains("tok-secret"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn connect_needs_a_way_to_authenticate() {
+        match Client::builder("http://127.0.0.1:1").connect() {
+            Err(Error::Config(msg)) => assert!(msg.contains("credentials"), "{msg}"),
+            other => panic!("{other:?}"),
+        }
     }
 }

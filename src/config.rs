@@ -119,7 +119,6 @@ pub(crate) struct Config {
     pub idle_timeout: Option<Duration>,
     pub max_message_size: usize,
     pub reconnect: ReconnectPolicy,
-    #[allow(dead_code)] // FILES-HOOK
     pub rewrite_download_urls: bool,
 }
 

@@ -122,7 +122,6 @@ struct Io {
 }
 
 /// Upload progress reports for one file; unregisters on drop.
-#[allow(dead_code)] // FILES-HOOK
 pub(crate) struct ProgressWatch {
     inner: Arc<Inner>,
     key: u64,
@@ -380,7 +379,6 @@ impl Inner {
 
     /// Registers interest in upload progress of `file_id`; the watch ends
     /// when the returned guard drops.
-    #[allow(dead_code)] // FILES-HOOK
     pub(crate) fn watch_progress(self: &Arc<Self>, file_id: &str) -> ProgressWatch {
         let (tx, rx) = crossbeam_channel::unbounded();
         let key = NEXT_ID.fetch_add(1, Ordering::Relaxed);
@@ -393,7 +391,6 @@ impl Inner {
     }
 
     /// The upload limits the server pushed, if any.
-    #[allow(dead_code)] // FILES-HOOK
     pub(crate) fn upload_limits(&self) -> Option<serde_json::Value> {
         lock(&self.upload_limits).clone()
     }

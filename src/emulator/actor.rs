@@ -200,6 +200,68 @@ impl Actor {
         .map(drop)
     }
 
+    /// Presses the command button `command` under message `message_id`, as
+    /// a person would in a TrueConf client: a `command` event goes to the
+    /// button's `to` user, or else to the message's author. The event
+    /// carries the message (with the nested `chat`), the button id when it
+    /// has one, and the button's `customData`. Errors: those of
+    /// `getMessageById` (306, 305...), and 399 when the message has no
+    /// command button with this command.
+    pub fn press_button(&self, message_id: &str, command: &str) -> Result<(), u32> {
+        let mut message = self.call("getMessageById", json!({ "messageId": message_id }))?;
+        let button = message
+            .pointer("/content/buttons")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_array)
+            .flatten()
+            .find(|b| {
+                b.get("type").and_then(Value::as_str) == Some("command")
+                    && b.get("command").and_then(Value::as_str) == Some(command)
+            })
+            .cloned()
+            .ok_or(399u32)?;
+        let chat_id = str_field(&message, "chatId")?;
+        let chat = self.call("getChatByID", json!({ "chatId": chat_id }))?;
+        if let Some(fields) = message.as_object_mut() {
+            fields.insert(
+                "chat".into(),
+                json!({"chatId": chat_id, "chatTitle": chat.get("title"),
+                       "chatType": chat.get("chatType")}),
+            );
+        }
+        let to = match button.get("to").and_then(Value::as_str) {
+            Some(to) => self.expand(to),
+            None => message
+                .pointer("/author/id")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or(300u32)?,
+        };
+        let mut source = json!({"type": "inlineKeyboard", "message": message});
+        if let Some(id) = button.get("id") {
+            source["buttonId"] = id.clone();
+        }
+        let mut payload = json!({"type": "userCommand", "command": command});
+        if let Some(data) = button.get("customData") {
+            payload["customData"] = data.clone();
+        }
+        super::session::deliver(
+            &self.inner,
+            vec![super::world::Outbound {
+                user_id: to,
+                method: "command".into(),
+                payload: json!({
+                    "commandId": format!("command-{}", super::tokens::random_hex(8)),
+                    "commandSource": source,
+                    "commandPayload": payload,
+                }),
+            }],
+        );
+        Ok(())
+    }
+
     /// Sends a file as this user: the upload task, the upload itself
     /// (straight into the file store) and `sendFile`.
     pub fn send_file(&self, chat_id: &str, name: &str, bytes: &[u8]) -> Result<SentFile, u32> {

@@ -8,6 +8,9 @@
 //!   of `{connection, user, direction: "in"|"out", text}`; `?format=lines`
 //!   for JSON lines; `?connection=N` and `?user=login|id` filter.
 //!   `DELETE /emulator/v1/frames` forgets them.
+//! - `POST /emulator/v1/press_button` `{"as", "messageId", "command"}`
+//!   presses a command button as that user (a `command` event to the bot);
+//!   200 `{}`, or 200 `{"errorCode": N}`.
 //! - `GET /emulator/v1/users` the configured users
 //!   (`[{login, userId, displayName}]`, never passwords).
 //! - `POST /emulator/v1/files/progress` `{"fileId", "progress"}` advances a
@@ -55,6 +58,7 @@ pub(crate) fn handle(inner: &Arc<Inner>, head: &Head, body: &mut Body<'_>) -> Re
     let rest = rest.trim_end_matches('/');
     match (head.method.as_str(), rest) {
         ("POST", "act") => act(inner, body).unwrap_or_else(|r| r),
+        ("POST", "press_button") => press_button(inner, body).unwrap_or_else(|r| r),
         ("GET", "frames") => frames(inner, head),
         ("DELETE", "frames") => {
             inner.frames.clear();
@@ -74,9 +78,11 @@ pub(crate) fn handle(inner: &Arc<Inner>, head: &Head, body: &mut Body<'_>) -> Re
         ("POST", name) if name.starts_with("faults/") => {
             fault(inner, &name["faults/".len()..], body).unwrap_or_else(|r| r)
         }
-        (_, "act" | "frames" | "users" | "files/progress" | "files/expire" | "upload_limits") => {
-            Response::json(405, &json!({"error": "method_not_allowed"}))
-        }
+        (
+            _,
+            "act" | "press_button" | "frames" | "users" | "files/progress" | "files/expire"
+            | "upload_limits",
+        ) => Response::json(405, &json!({"error": "method_not_allowed"})),
         _ => Response::json(404, &json!({"error": "not_found"})),
     }
 }
@@ -112,6 +118,30 @@ fn act(inner: &Arc<Inner>, body: &mut Body<'_>) -> Result<Response, Response> {
         ),
         Err(code) => Response::json(200, &json!({ "errorCode": code })),
     })
+}
+
+/// `POST press_button {"as", "messageId", "command"}`: see
+/// [`super::Actor::press_button`].
+fn press_button(inner: &Arc<Inner>, body: &mut Body<'_>) -> Result<Response, Response> {
+    let v = json_body(body)?;
+    let field = |name: &str| {
+        v.get(name)
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad(format!("\"{name}\" is required")))
+    };
+    let (who, message_id, command) = (field("as")?, field("messageId")?, field("command")?);
+    let Some(login) = inner.settings.login_of(who) else {
+        return Ok(Response::json(
+            404,
+            &json!({"error": "unknown_user", "error_description": format!("no user {who:?}")}),
+        ));
+    };
+    Ok(
+        match super::Actor::new(inner.clone(), login).press_button(message_id, command) {
+            Ok(()) => Response::json(200, &json!({})),
+            Err(code) => Response::json(200, &json!({ "errorCode": code })),
+        },
+    )
 }
 
 fn frames(inner: &Inner, head: &Head) -> Response {

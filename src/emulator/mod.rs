@@ -24,9 +24,9 @@
 //! - the Chatbot WebSocket at `/websocket/chat_bot/` (also without the
 //!   trailing slash), subprotocol `json.v1`,
 //! - a control API under `/emulator/v1/` for programs in other languages:
-//!   `POST act`, `GET|DELETE frames`, `GET users`, `POST files/progress`,
-//!   `POST files/expire`, `PUT upload_limits`, `POST faults/<name>` (see
-//!   [`Faults`] for the names).
+//!   `POST act`, `POST press_button`, `GET|DELETE frames`, `GET users`,
+//!   `POST files/progress`, `POST files/expire`, `PUT upload_limits`,
+//!   `POST faults/<name>` (see [`Faults`] for the names).
 //!
 //! Everything stops when the [`Emulator`] is dropped (or [`Emulator::stop`]
 //! is called): every thread is joined and the file store is removed.

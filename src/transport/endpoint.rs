@@ -86,7 +86,6 @@ impl Endpoint {
     /// Replaces the scheme, host and port of `url` by this endpoint's,
     /// keeping its path and query (for download URLs that name an internal
     /// address behind NAT).
-    #[allow(dead_code)] // FILES-HOOK
     pub fn rebase(&self, url: &str) -> String {
         let path = url
             .split_once("://")
