@@ -85,6 +85,8 @@ pub(crate) struct Link {
 struct Status {
     state: ConnectionState,
     link: Option<Arc<Link>>,
+    /// The socket being authenticated, so closing can interrupt the wait.
+    handshaking: Option<Arc<Shared>>,
     /// Why the client closed for good, when it was not the application.
     failure: Option<String>,
 }
@@ -104,6 +106,8 @@ pub(crate) struct Inner {
     progress_watchers: Mutex<HashMap<u64, (String, Sender<u64>)>>,
     upload_limits: Mutex<Option<serde_json::Value>>,
     reconnects: AtomicU64,
+    /// A response said the session is no longer authorized: reconnect.
+    reauth: AtomicBool,
     /// Offer the json.v1 subprotocol (cleared when the server ignores it).
     offer_subprotocol: AtomicBool,
     io_thread: Mutex<Option<(JoinHandle<()>, Receiver<()>)>>,
@@ -181,10 +185,16 @@ impl Call {
         };
         match reply {
             Reply::Payload(payload) => match error_code(payload.as_deref()) {
-                Some(code) => Err(Error::Api {
-                    method: self.method.to_string(),
-                    code: ApiErrorCode::from_code(code),
-                }),
+                Some(code) => {
+                    let code = ApiErrorCode::from_code(code);
+                    if self.method != "auth" && is_deauthorized(code) {
+                        self.inner.request_reauth(code);
+                    }
+                    Err(Error::Api {
+                        method: self.method.to_string(),
+                        code,
+                    })
+                }
                 None => Ok(payload),
             },
             Reply::Lost => Err(Error::ConnectionLost {
@@ -221,6 +231,7 @@ impl Inner {
             status: Mutex::new(Status {
                 state: ConnectionState::Reconnecting,
                 link: None,
+                handshaking: None,
                 failure: None,
             }),
             status_changed: Condvar::new(),
@@ -234,6 +245,7 @@ impl Inner {
             progress_watchers: Mutex::new(HashMap::new()),
             upload_limits: Mutex::new(None),
             reconnects: AtomicU64::new(0),
+            reauth: AtomicBool::new(false),
             offer_subprotocol: AtomicBool::new(true),
             io_thread: Mutex::new(None),
         });
@@ -241,8 +253,9 @@ impl Inner {
             inner: inner.clone(),
             events: events_tx,
         };
-        let (driver, link) = io.establish(0)?;
+        let (driver, link, early) = io.establish(0)?;
         io.inner.publish(link.clone());
+        io.deliver_early(&link, early);
         let (done_tx, done_rx) = crossbeam_channel::bounded(1);
         let thread = std::thread::Builder::new()
             .name("trueconf-bot-io".into())
@@ -343,13 +356,19 @@ impl Inner {
         lock(&self.user_id).clone()
     }
 
-    /// The state, reconnect count and queued events.
-    pub(crate) fn health(&self) -> (ConnectionState, u64, usize, usize) {
+    /// The state, reconnect count, queued events, requests in flight, and
+    /// why the client stopped on its own (if it did).
+    pub(crate) fn health(&self) -> (ConnectionState, u64, usize, usize, Option<String>) {
+        let (state, failure) = {
+            let status = lock(&self.status);
+            (status.state, status.failure.clone())
+        };
         (
-            lock(&self.status).state,
+            state,
             self.reconnects.load(Ordering::Relaxed),
             self.events_rx.len(),
             lock(&self.pending).len(),
+            failure,
         )
     }
 
@@ -390,7 +409,15 @@ impl Inner {
             if let Some(link) = &status.link {
                 link.shared.wake();
             }
+            if let Some(shared) = &status.handshaking {
+                shared.wake();
+            }
             self.status_changed.notify_all();
+        }
+        // Waiting callers fail now, not after the close handshake.
+        let waiting: Vec<PendingEntry> = lock(&self.pending).drain().map(|(_, e)| e).collect();
+        for entry in waiting {
+            let _ = entry.tx.send(Reply::Closed);
         }
         let thread = lock(&self.io_thread).take();
         if let Some((handle, done)) = thread {
@@ -407,6 +434,16 @@ impl Inner {
                     log::debug!("the I/O thread is still connecting; detached");
                 }
             }
+        }
+    }
+
+    /// Has the I/O thread replace the connection with a freshly
+    /// authenticated one (a new token when the old one expired).
+    fn request_reauth(&self, code: ApiErrorCode) {
+        log::warn!("the server answered {code} mid-session; re-authenticating");
+        self.reauth.store(true, Ordering::Release);
+        if let Some(link) = &lock(&self.status).link {
+            link.shared.wake();
         }
     }
 
@@ -459,6 +496,14 @@ impl Inner {
     }
 }
 
+/// Whether a request's error code means the session lost its authorization.
+fn is_deauthorized(code: ApiErrorCode) -> bool {
+    matches!(
+        code,
+        ApiErrorCode::NotAuthorized | ApiErrorCode::CredentialsExpired
+    )
+}
+
 /// Whether an error from establishing a connection should stop reconnecting.
 fn is_fatal(e: &Error) -> bool {
     match e {
@@ -474,9 +519,14 @@ fn is_fatal(e: &Error) -> bool {
     }
 }
 
+/// Server requests that arrived while authenticating: delivered (queued,
+/// then acknowledged) once the link is announced, so that `Reconnected`
+/// precedes the events of the new connection.
+type Early = Vec<(u64, String, Option<Box<RawValue>>)>;
+
 impl Io {
     /// Opens a WebSocket and authenticates on it.
-    fn establish(&self, generation: u64) -> Result<(Driver, Arc<Link>)> {
+    fn establish(&self, generation: u64) -> Result<(Driver, Arc<Link>, Early)> {
         let inner = &self.inner;
         let config = &inner.config;
         let token = inner.current_token(false)?;
@@ -494,8 +544,27 @@ impl Io {
             generation,
             dead: AtomicBool::new(false),
         });
-        match self.authenticate(&mut driver, &link, &token) {
-            Ok(()) => {}
+        lock(&inner.status).handshaking = Some(link.shared.clone());
+        let mut early = Early::new();
+        let authorized = self.authenticate_renewing(&mut driver, &link, token, &mut early);
+        lock(&inner.status).handshaking = None;
+        authorized?;
+        Ok((driver, link, early))
+    }
+
+    /// Authenticates with `token`; when the server refuses it as expired
+    /// (203) or invalid (201) and credentials are known, once more with a
+    /// new token.
+    fn authenticate_renewing(
+        &self,
+        driver: &mut Driver,
+        link: &Arc<Link>,
+        token: Token,
+        early: &mut Early,
+    ) -> Result<()> {
+        let inner = &self.inner;
+        let config = &inner.config;
+        match self.authenticate(driver, link, &token, early) {
             Err(Error::Api { code, .. })
                 if config.credentials.is_some()
                     && matches!(
@@ -505,15 +574,20 @@ impl Io {
             {
                 log::info!("the server refused the token ({code}); requesting a new one");
                 let token = inner.current_token(true)?;
-                self.authenticate(&mut driver, &link, &token)?;
+                self.authenticate(driver, link, &token, early)
             }
-            Err(e) => return Err(e),
+            other => other,
         }
-        Ok((driver, link))
     }
 
     /// Sends `auth` on a fresh link and turns the driver until the answer.
-    fn authenticate(&self, driver: &mut Driver, link: &Arc<Link>, token: &Token) -> Result<()> {
+    fn authenticate(
+        &self,
+        driver: &mut Driver,
+        link: &Arc<Link>,
+        token: &Token,
+        early: &mut Early,
+    ) -> Result<()> {
         let inner = &self.inner;
         let config = &inner.config;
         let mut request = Auth::new(token.expose()).token_type(token.token_type.clone());
@@ -545,6 +619,9 @@ impl Io {
             )))
         });
         while call.rx.is_empty() {
+            if inner.is_shutdown() {
+                return Err(Error::Closed);
+            }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return Err(Error::Timeout {
@@ -554,7 +631,7 @@ impl Io {
             }
             driver
                 .turn(Some(left), |incoming, replies| {
-                    self.dispatch(incoming, replies)
+                    self.dispatch_holding(incoming, replies, early)
                 })
                 .map_err(|e| Error::Connect(format!("during authentication: {e}")))?;
         }
@@ -601,6 +678,43 @@ impl Io {
                 log::warn!("dropped an unreadable frame ({e}): {excerpt}");
             }
         }
+    }
+
+    /// [`Io::dispatch`] during authentication: server requests are held in
+    /// `early` (not queued, not acknowledged) until the link is announced.
+    fn dispatch_holding(
+        &self,
+        incoming: Incoming<'_>,
+        replies: &mut Vec<Message>,
+        early: &mut Early,
+    ) {
+        if let Incoming::Text(text) = incoming {
+            if let Ok(Frame::Request {
+                id,
+                method,
+                payload,
+            }) = Frame::parse(text)
+            {
+                early.push((id, method, payload));
+                return;
+            }
+        }
+        self.dispatch(incoming, replies)
+    }
+
+    /// Queues the requests held during authentication, then acknowledges
+    /// them.
+    fn deliver_early(&self, link: &Link, early: Early) {
+        if early.is_empty() {
+            return;
+        }
+        let mut acks = Vec::with_capacity(early.len());
+        for (id, method, payload) in early {
+            self.observe(&method, payload.as_deref());
+            let _ = self.events.send(EventItem::Wire { method, payload });
+            acks.push(Message::text(ack_text(id)));
+        }
+        link.shared.enqueue_with(|q| q.extend(acks));
     }
 
     /// Lets internal waiters see events they depend on.
@@ -654,8 +768,6 @@ impl Io {
                 Some((d, l)) => {
                     driver = d;
                     link = l;
-                    self.inner.reconnects.fetch_add(1, Ordering::Relaxed);
-                    let _ = self.events.send(EventItem::Reconnected);
                 }
                 None => return,
             }
@@ -668,10 +780,15 @@ impl Io {
         let config = &self.inner.config;
         let mut last_received = Instant::now();
         let mut next_ping = config.keepalive.map(|k| Instant::now() + k);
+        self.inner.reauth.store(false, Ordering::Release);
         loop {
             if self.inner.is_shutdown() {
                 driver.close(CloseCode::Normal, CLOSE_LINGER);
                 return "closed by the application".into();
+            }
+            if self.inner.reauth.swap(false, Ordering::AcqRel) {
+                driver.close(CloseCode::Normal, CLOSE_LINGER);
+                return "the server no longer accepts this session's authorization".into();
             }
             let now = Instant::now();
             let mut wait = Duration::from_secs(3600);
@@ -715,6 +832,9 @@ impl Io {
                 .collect();
             ids.iter().filter_map(|id| pending.remove(id)).collect()
         };
+        // Nothing more is read or written on it: let the server know now,
+        // not when the link is dropped after reconnecting.
+        link.shared.shutdown();
         let reply = || {
             if self.inner.is_shutdown() {
                 Reply::Closed
@@ -743,25 +863,59 @@ impl Io {
                 return None;
             }
             match self.establish(generation) {
-                Ok((driver, link)) => {
+                Ok((driver, link, early)) => {
                     self.inner.publish(link.clone());
+                    self.inner.reconnects.fetch_add(1, Ordering::Relaxed);
                     log::info!("reconnected after {} attempt(s)", attempt + 1);
+                    let _ = self.events.send(EventItem::Reconnected);
+                    self.deliver_early(&link, early);
                     return Some((driver, link));
                 }
+                Err(_) if self.inner.is_shutdown() => {
+                    self.finish(None);
+                    return None;
+                }
                 Err(e) if is_fatal(&e) => {
-                    self.finish(Some(e.to_string()));
+                    self.stop(self.fatal_reason(&e));
                     return None;
                 }
                 Err(e) => {
                     attempt += 1;
                     log::warn!("reconnect attempt {attempt} failed: {e}");
                     if policy.max_attempts.is_some_and(|max| attempt >= max) {
-                        self.finish(Some(format!("gave up after {attempt} attempts: {e}")));
+                        self.stop(format!(
+                            "gave up reconnecting after {attempt} attempts: {e}"
+                        ));
                         return None;
                     }
                 }
             }
         }
+    }
+
+    /// Why a fatal reconnect error stops the client, in words.
+    fn fatal_reason(&self, e: &Error) -> String {
+        let renewable = matches!(
+            e.api_code(),
+            Some(ApiErrorCode::CredentialsExpired | ApiErrorCode::InvalidCredentials)
+        );
+        match (renewable, self.inner.config.credentials.is_some()) {
+            (true, false) => format!(
+                "the server refused the token ({e}) and no credentials are configured \
+                 to request a new one"
+            ),
+            (true, true) => format!("the server refused a newly issued token ({e})"),
+            _ => e.to_string(),
+        }
+    }
+
+    /// Stops for good after a failure: tells the application in the event
+    /// stream (a last `Disconnected` with the reason), then finishes.
+    fn stop(&self, why: String) {
+        let _ = self.events.send(EventItem::Disconnected(format!(
+            "the client stopped: {why}"
+        )));
+        self.finish(Some(why));
     }
 
     /// Ends for good: fails every waiter and marks the client closed.

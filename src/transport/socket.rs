@@ -152,6 +152,14 @@ impl Shared {
         }
     }
 
+    /// Shuts the socket down both ways at once, without a close handshake:
+    /// the connection is abandoned, and the peer sees it end now rather than
+    /// when the last handle goes away.
+    pub fn shutdown(&self) {
+        let ws = lock(&self.ws);
+        let _ = ws.get_ref().tcp().shutdown(std::net::Shutdown::Both);
+    }
+
     /// Whether a writer on another thread saw the socket fail.
     pub fn is_broken(&self) -> bool {
         self.broken.load(Ordering::Acquire)
