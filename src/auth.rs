@@ -5,7 +5,7 @@ use crate::secret::Secret;
 use crate::transport::endpoint::Endpoint;
 use serde::Deserialize;
 use std::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 /// The token endpoint path.
 pub const TOKEN_PATH: &str = "/bridge/api/client/v1/oauth/token";
@@ -52,7 +52,8 @@ impl Token {
     /// Whether the token expires within `margin` from now.
     pub fn expires_within(&self, margin: Duration) -> bool {
         match self.expires_at {
-            Some(at) => at <= SystemTime::now() + margin,
+            // A margin beyond the representable future covers any expiry.
+            Some(at) => crate::time::system_after(margin).is_none_or(|limit| at <= limit),
             None => false,
         }
     }
@@ -73,7 +74,8 @@ pub fn jwt_expiry(token: &str) -> Option<SystemTime> {
         exp: Option<u64>,
     }
     let claims: Claims = serde_json::from_slice(&bytes).ok()?;
-    Some(UNIX_EPOCH + Duration::from_secs(claims.exp?))
+    // An `exp` too far out to represent means "no known expiry".
+    crate::time::unix_seconds(claims.exp?)
 }
 
 /// Login and password of the bot's account.
@@ -223,7 +225,7 @@ pub fn parse_token_response(status: u16, body: &str, url: &str) -> Result<Token>
             if token.expires_at.is_none() {
                 token.expires_at = granted
                     .expires_in
-                    .map(|s| SystemTime::now() + Duration::from_secs(s));
+                    .and_then(|s| crate::time::system_after(Duration::from_secs(s)));
             }
             Ok(token)
         }
@@ -257,6 +259,7 @@ pub fn http_status(status: u16, url: &str, body: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     fn jwt(payload: &str) -> String {
         let enc = |s: &str| data_encoding::BASE64URL_NOPAD.encode(s.as_bytes());
@@ -273,6 +276,10 @@ mod tests {
         assert!(Token::new("opaque").expires_at.is_none());
         assert!(Token::new(jwt(r#"{"sub":"x"}"#)).expires_at.is_none());
         assert!(Token::new(jwt(r#"{"exp":1}"#)).expires_within(Duration::ZERO));
+        // Out-of-range claims mean "no known expiry", never a panic.
+        let huge = Token::new(jwt(r#"{"exp":18446744073709551615}"#));
+        assert!(huge.expires_at.is_none());
+        assert!(Token::new(jwt(r#"{"exp":2000000000}"#)).expires_within(Duration::MAX));
     }
 
     #[test]
@@ -285,6 +292,13 @@ mod tests {
         .unwrap();
         assert_eq!(t.expose(), "abc");
         assert!(!t.expires_within(Duration::from_secs(3600)));
+        let forever = parse_token_response(
+            201,
+            r#"{"access_token":"abc","expires_in":18446744073709551615}"#,
+            "u",
+        )
+        .unwrap();
+        assert!(forever.expires_at.is_none());
         match parse_token_response(
             400,
             r#"{"error":"invalid_grant","error_description":"Invalid username or password"}"#,

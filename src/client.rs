@@ -15,7 +15,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A connection to a TrueConf server's Chatbot API.
 ///
@@ -64,6 +64,10 @@ pub struct Health {
     pub queued_events: usize,
     /// Requests waiting for their response.
     pub requests_in_flight: usize,
+    /// Why the client stopped on its own (gave up reconnecting, or the
+    /// server refused its token with no credentials to get a new one);
+    /// `None` while it runs or after [`Client::close`].
+    pub failure: Option<String>,
 }
 
 impl Client {
@@ -149,13 +153,21 @@ impl Client {
         method: Cow<'static, str>,
         payload_json: &str,
     ) -> Result<Pending<T>> {
-        let deadline = Instant::now() + self.timeout;
+        let deadline = crate::time::deadline_after(self.timeout);
         let call = self
             .handle
             .inner
-            .start_call(method, payload_json, deadline)?;
+            .start_call(method, payload_json, deadline)
+            .map_err(|e| match e {
+                // Timed out waiting for a connection: report this handle's limit.
+                Error::Timeout { kind, .. } => Error::Timeout {
+                    kind,
+                    after: self.timeout,
+                },
+                other => other,
+            })?;
         let _ = decode_payload::<T>;
-        Ok(Pending::new(call, self.timeout))
+        Ok(Pending::new(call, self.timeout, deadline))
     }
 
     /// The events of this connection (new messages, chat changes, ...).
@@ -165,13 +177,15 @@ impl Client {
 
     /// The connection's health.
     pub fn health(&self) -> Health {
-        let (state, reconnects, queued_events, requests_in_flight) = self.handle.inner.health();
+        let (state, reconnects, queued_events, requests_in_flight, failure) =
+            self.handle.inner.health();
         Health {
             state,
             authorized: state == ConnectionState::Connected,
             reconnects,
             queued_events,
             requests_in_flight,
+            failure,
         }
     }
 
@@ -328,19 +342,27 @@ impl ClientBuilder {
         self
     }
 
-    /// How often to send a WebSocket ping (`None`: never).
+    /// How often to send a WebSocket ping (`None`: never). Default 30 s.
     pub fn keepalive(mut self, every: Option<Duration>) -> Self {
         self.keepalive = every;
         self
     }
 
-    /// Reconnect when nothing at all arrives for this long (`None`: never).
+    /// Reconnect when nothing at all (not even a pong to the keepalive
+    /// ping) arrives for this long (`None`: never). Default 90 s.
     pub fn idle_timeout(mut self, idle: Option<Duration>) -> Self {
         self.idle_timeout = idle;
         self
     }
 
     /// The largest message accepted from the server (default 64 MiB).
+    ///
+    /// A larger frame cannot be skipped: the WebSocket layer refuses it at
+    /// its header and the stream cannot be resynchronised after it. The
+    /// client therefore drops that connection and reconnects (a
+    /// [`Disconnected`](crate::Event::Disconnected) event says "frame too
+    /// large"); a call whose response was the oversized frame fails with
+    /// [`Error::ConnectionLost`].
     pub fn max_message_size(mut self, bytes: usize) -> Self {
         self.max_message_size = bytes;
         self
@@ -394,5 +416,39 @@ impl ClientBuilder {
             handle: Arc::new(Handle { inner }),
             timeout,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shareable<T: Clone + Send + Sync + 'static>() {}
+
+    #[test]
+    fn handles_are_clone_send_sync() {
+        shareable::<Client>();
+        shareable::<Events>();
+        shareable::<ClientBuilder>();
+    }
+
+    #[test]
+    fn builder_debug_hides_secrets() {
+        let b = Client::builder("https://h")
+            .credentials("bot", "pw-secret")
+            .token("tok-secret");
+        let text = format!("{b:?}");
+        assert!(
+            !text.contains("pw-secret") && !text.contains("tok-secret"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn connect_needs_a_way_to_authenticate() {
+        match Client::builder("http://127.0.0.1:1").connect() {
+            Err(Error::Config(msg)) => assert!(msg.contains("credentials"), "{msg}"),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -16,6 +16,10 @@ pub struct ReconnectPolicy {
     pub max_delay: Duration,
     /// Give up after this many failed attempts in a row (`None`: never).
     pub max_attempts: Option<u32>,
+    /// How much each delay is randomised either way, as a fraction of it
+    /// (0.25: ±25 %; 0: exact delays). Spreads the reconnects of many bots
+    /// after a server restart. Clamped to 0..=1.
+    pub jitter: f64,
 }
 
 impl Default for ReconnectPolicy {
@@ -25,6 +29,7 @@ impl Default for ReconnectPolicy {
             initial_delay: Duration::from_secs(1),
             max_delay: Duration::from_secs(60),
             max_attempts: None,
+            jitter: 0.25,
         }
     }
 }
@@ -38,14 +43,49 @@ impl ReconnectPolicy {
         }
     }
 
-    /// The delay before attempt `n` (0-based), with ±25 % jitter.
+    /// Reconnects with this first delay, doubling up to `max_delay`.
+    pub fn backoff(initial_delay: Duration, max_delay: Duration) -> Self {
+        ReconnectPolicy {
+            initial_delay,
+            max_delay: max_delay.max(initial_delay),
+            ..ReconnectPolicy::default()
+        }
+    }
+
+    /// The same policy, giving up after `max` failed attempts in a row
+    /// (`None`: never).
+    pub fn max_attempts(mut self, max: Option<u32>) -> Self {
+        self.max_attempts = max;
+        self
+    }
+
+    /// The same policy with another jitter fraction (see [`Self::jitter`]).
+    pub fn jitter(mut self, fraction: f64) -> Self {
+        self.jitter = fraction;
+        self
+    }
+
+    /// The base delay before attempt `attempt` (0-based): `initial_delay`
+    /// doubled `attempt` times, capped at `max_delay`.
+    pub fn base_delay(&self, attempt: u32) -> Duration {
+        self.initial_delay
+            .saturating_mul(1u32 << attempt.min(31))
+            .min(self.max_delay)
+    }
+
+    /// The delay before attempt `attempt` (0-based): the base delay with the
+    /// jitter applied, never above `max_delay`.
     pub fn delay(&self, attempt: u32) -> Duration {
-        let base = self
-            .initial_delay
-            .saturating_mul(1u32.checked_shl(attempt.min(20)).unwrap_or(u32::MAX))
-            .min(self.max_delay);
-        let jitter = (random_u64() % 501) as f64 / 1000.0 + 0.75; // 0.75..=1.25
-        base.mul_f64(jitter).min(self.max_delay)
+        let base = self.base_delay(attempt);
+        let jitter = if self.jitter.is_finite() {
+            self.jitter.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        // A uniform factor in [1 - jitter, 1 + jitter].
+        let unit = (random_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        let factor = 1.0 - jitter + 2.0 * jitter * unit;
+        base.mul_f64(factor).min(self.max_delay)
     }
 }
 
@@ -80,4 +120,39 @@ pub(crate) struct Config {
     pub max_message_size: usize,
     pub reconnect: ReconnectPolicy,
     pub rewrite_download_urls: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_the_cap() {
+        let p = ReconnectPolicy::backoff(Duration::from_secs(1), Duration::from_secs(60));
+        let bases: Vec<u64> = (0..9).map(|n| p.base_delay(n).as_secs()).collect();
+        assert_eq!(bases, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
+        assert_eq!(p.base_delay(u32::MAX), Duration::from_secs(60));
+        let exact = p.clone().jitter(0.0);
+        assert_eq!(exact.delay(3), Duration::from_secs(8));
+    }
+
+    #[test]
+    fn jitter_stays_in_bounds_and_varies() {
+        let p = ReconnectPolicy::default();
+        let delays: Vec<Duration> = (0..200).map(|_| p.delay(2)).collect();
+        for d in &delays {
+            assert!(
+                *d >= Duration::from_secs(3) && *d <= Duration::from_secs(5),
+                "{d:?}"
+            );
+        }
+        let distinct: std::collections::HashSet<_> = delays.iter().collect();
+        assert!(distinct.len() > 50, "jitter should spread delays");
+        for d in (0..200).map(|_| p.delay(30)) {
+            assert!(d <= p.max_delay && d >= Duration::from_secs(45), "{d:?}");
+        }
+        // Out-of-range fractions are clamped, NaN means none.
+        assert!(p.clone().jitter(7.0).delay(0) <= Duration::from_secs(2));
+        assert_eq!(p.clone().jitter(f64::NAN).delay(0), Duration::from_secs(1));
+    }
 }

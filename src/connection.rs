@@ -22,6 +22,7 @@ use crate::error::{ApiErrorCode, Error, Result, TimeoutKind};
 use crate::oneshot::{Filled, Slot};
 use crate::protocol::frame::{ack_text, error_code, request_text, Frame};
 use crate::protocol::methods::{Auth, AuthResponse};
+use crate::time::deadline_after;
 use crate::transport::connect::open_websocket;
 use crate::transport::socket::{lock, Driver, Incoming, Leader, Led, Shared, Sink};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
@@ -117,6 +118,8 @@ pub(crate) struct Link {
 struct Status {
     state: ConnectionState,
     link: Option<Arc<Link>>,
+    /// The socket being authenticated, so closing can interrupt the wait.
+    handshaking: Option<Arc<Shared>>,
     /// Why the client closed for good, when it was not the application.
     failure: Option<String>,
 }
@@ -139,6 +142,8 @@ pub(crate) struct Inner {
     progress_watchers: Mutex<HashMap<u64, (String, Sender<u64>)>>,
     upload_limits: Mutex<Option<serde_json::Value>>,
     reconnects: AtomicU64,
+    /// A response said the session is no longer authorized: reconnect.
+    reauth: AtomicBool,
     /// Offer the json.v1 subprotocol (cleared when the server ignores it).
     offer_subprotocol: AtomicBool,
     io_thread: Mutex<Option<(JoinHandle<()>, Receiver<()>)>>,
@@ -211,7 +216,7 @@ impl Call {
             true => None,
             false => link.shared.try_lead(),
         };
-        self.wait_led(Instant::now() + timeout, timeout, leader)
+        self.wait_led(deadline_after(timeout), timeout, leader)
     }
 
     /// [`wait`](Self::wait) until `deadline` (`timeout` is what the error
@@ -267,10 +272,16 @@ impl Call {
         };
         match reply {
             Reply::Payload(payload) => match error_code(payload.as_deref()) {
-                Some(code) => Err(Error::Api {
-                    method: self.method.to_string(),
-                    code: ApiErrorCode::from_code(code),
-                }),
+                Some(code) => {
+                    let code = ApiErrorCode::from_code(code);
+                    if self.method != "auth" && is_deauthorized(code) {
+                        self.inner.request_reauth(code);
+                    }
+                    Err(Error::Api {
+                        method: self.method.to_string(),
+                        code,
+                    })
+                }
                 None => Ok(payload),
             },
             Reply::Lost => Err(Error::ConnectionLost {
@@ -307,6 +318,7 @@ impl Inner {
             status: Mutex::new(Status {
                 state: ConnectionState::Reconnecting,
                 link: None,
+                handshaking: None,
                 failure: None,
             }),
             status_changed: Condvar::new(),
@@ -321,14 +333,15 @@ impl Inner {
             progress_watchers: Mutex::new(HashMap::new()),
             upload_limits: Mutex::new(None),
             reconnects: AtomicU64::new(0),
+            reauth: AtomicBool::new(false),
             offer_subprotocol: AtomicBool::new(true),
             io_thread: Mutex::new(None),
         });
         let io = Io {
             inner: inner.clone(),
         };
-        let (driver, link) = io.establish(0)?;
-        io.inner.publish(link.clone());
+        let (driver, link, early) = io.establish(0)?;
+        io.inner.announce(&link, early, false);
         let (done_tx, done_rx) = crossbeam_channel::bounded(1);
         let thread = std::thread::Builder::new()
             .name("trueconf-bot-io".into())
@@ -350,9 +363,16 @@ impl Inner {
         payload_json: &str,
         timeout: Duration,
     ) -> Result<Option<Box<RawValue>>> {
-        let deadline = Instant::now() + timeout;
+        let deadline = deadline_after(timeout);
         loop {
-            let link = self.wait_link(deadline)?;
+            let link = self.wait_link(deadline).map_err(|e| match e {
+                // Timed out waiting for a connection: report this call's limit.
+                Error::Timeout { kind, .. } => Error::Timeout {
+                    kind,
+                    after: timeout,
+                },
+                other => other,
+            })?;
             let leader = link.shared.try_lead();
             if let Some(call) = self.queue(&link, method.clone(), payload_json, false) {
                 return call.wait_led(deadline, timeout, leader);
@@ -466,13 +486,19 @@ impl Inner {
         lock(&self.user_id).clone()
     }
 
-    /// The state, reconnect count and queued events.
-    pub(crate) fn health(&self) -> (ConnectionState, u64, usize, usize) {
+    /// The state, reconnect count, queued events, requests in flight, and
+    /// why the client stopped on its own (if it did).
+    pub(crate) fn health(&self) -> (ConnectionState, u64, usize, usize, Option<String>) {
+        let (state, failure) = {
+            let status = lock(&self.status);
+            (status.state, status.failure.clone())
+        };
         (
-            lock(&self.status).state,
+            state,
             self.reconnects.load(Ordering::Relaxed),
             self.events_rx.len(),
             lock(&self.pending).len(),
+            failure,
         )
     }
 
@@ -508,12 +534,28 @@ impl Inner {
     /// [`Error::Closed`], the I/O thread is joined (bounded wait).
     pub(crate) fn close(&self) {
         self.shutdown.store(true, Ordering::Release);
-        {
+        let link = {
             let status = lock(&self.status);
             if let Some(link) = &status.link {
                 link.shared.wake();
             }
+            if let Some(shared) = &status.handshaking {
+                shared.wake();
+            }
             self.status_changed.notify_all();
+            status.link.clone()
+        };
+        // Waiting callers fail now, not after the close handshake.
+        let waiting: Vec<PendingEntry> = lock(&self.pending).drain().map(|(_, e)| e).collect();
+        let mut wake_leader = false;
+        for entry in waiting {
+            wake_leader |= entry.slot.fill(Reply::Closed) == Filled::ToLeader;
+        }
+        if wake_leader {
+            // A caller that leads waits on the socket, not on its slot.
+            if let Some(link) = &link {
+                link.shared.wake_leader();
+            }
         }
         let thread = lock(&self.io_thread).take();
         if let Some((handle, done)) = thread {
@@ -536,6 +578,18 @@ impl Inner {
     /// Routes one incoming frame: responses to their callers, server
     /// requests to the event queue (then acknowledged).
     pub(crate) fn dispatch(&self, incoming: Incoming, sink: &mut Sink) {
+        self.route(incoming, sink, None);
+    }
+
+    /// [`Inner::dispatch`] during authentication: server requests are held
+    /// in `early` (not queued, not acknowledged) until the link is announced
+    /// ([`Inner::announce`]).
+    fn dispatch_holding(&self, incoming: Incoming, sink: &mut Sink, early: &mut Early) {
+        self.route(incoming, sink, Some(early));
+    }
+
+    /// Routes one frame; server requests go to `early` when it is given.
+    fn route(&self, incoming: Incoming, sink: &mut Sink, early: Option<&mut Early>) {
         let text = match incoming {
             Incoming::Text(text) => text,
             Incoming::Binary(len) => {
@@ -560,6 +614,10 @@ impl Inner {
                 method,
                 payload,
             }) => {
+                if let Some(early) = early {
+                    early.push((id, method, payload));
+                    return;
+                }
                 self.observe(&method, payload.as_deref());
                 // Unbounded: the I/O thread never blocks on the application.
                 self.queue_event(EventItem::Wire { method, payload });
@@ -610,13 +668,55 @@ impl Inner {
         }
     }
 
+    /// Publishes a newly authenticated link, counts and announces a
+    /// reconnection (`Reconnected`), then queues and acknowledges the server
+    /// requests held during authentication. The event queue stays locked
+    /// throughout: a caller that leads the new link's reads from the moment
+    /// it is published queues its events (and `Reconnected` precedes them)
+    /// after these.
+    fn announce(&self, link: &Arc<Link>, early: Early, reconnected: bool) {
+        let events = lock(&self.events_tx);
+        self.publish(link.clone());
+        if reconnected {
+            self.reconnects.fetch_add(1, Ordering::Relaxed);
+            if let Some(tx) = &*events {
+                let _ = tx.send(EventItem::Reconnected);
+            }
+        }
+        if early.is_empty() {
+            return;
+        }
+        let mut acks = Vec::with_capacity(early.len());
+        for (id, method, payload) in early {
+            self.observe(&method, payload.as_deref());
+            if let Some(tx) = &*events {
+                let _ = tx.send(EventItem::Wire { method, payload });
+            }
+            acks.push(Message::text(ack_text(id)));
+        }
+        // Never blocks: the socket is only tried, and whoever holds it
+        // writes the queue when done.
+        link.shared.enqueue_with(|q| q.extend(acks));
+        drop(events);
+    }
+
+    /// Has the I/O thread replace the connection with a freshly
+    /// authenticated one (a new token when the old one expired).
+    fn request_reauth(&self, code: ApiErrorCode) {
+        log::warn!("the server answered {code} mid-session; re-authenticating");
+        self.reauth.store(true, Ordering::Release);
+        if let Some(link) = &lock(&self.status).link {
+            link.shared.wake();
+        }
+    }
+
     fn is_shutdown(&self) -> bool {
         self.shutdown.load(Ordering::Acquire)
     }
 
     /// Sleeps `delay` unless the client closes first (then returns true).
     fn sleep_unless_shutdown(&self, delay: Duration) -> bool {
-        let deadline = Instant::now() + delay;
+        let deadline = deadline_after(delay);
         let mut status = lock(&self.status);
         loop {
             if self.is_shutdown() {
@@ -659,6 +759,14 @@ impl Inner {
     }
 }
 
+/// Whether a request's error code means the session lost its authorization.
+fn is_deauthorized(code: ApiErrorCode) -> bool {
+    matches!(
+        code,
+        ApiErrorCode::NotAuthorized | ApiErrorCode::CredentialsExpired
+    )
+}
+
 /// Whether an error from establishing a connection should stop reconnecting.
 fn is_fatal(e: &Error) -> bool {
     match e {
@@ -674,9 +782,14 @@ fn is_fatal(e: &Error) -> bool {
     }
 }
 
+/// Server requests that arrived while authenticating: delivered (queued,
+/// then acknowledged) once the link is announced, so that `Reconnected`
+/// precedes the events of the new connection.
+type Early = Vec<(u64, String, Option<Box<RawValue>>)>;
+
 impl Io {
     /// Opens a WebSocket and authenticates on it.
-    fn establish(&self, generation: u64) -> Result<(Driver, Arc<Link>)> {
+    fn establish(&self, generation: u64) -> Result<(Driver, Arc<Link>, Early)> {
         let inner = &self.inner;
         let config = &inner.config;
         let token = inner.current_token(false)?;
@@ -694,8 +807,27 @@ impl Io {
             generation,
             dead: AtomicBool::new(false),
         });
-        match self.authenticate(&mut driver, &link, &token) {
-            Ok(()) => {}
+        lock(&inner.status).handshaking = Some(link.shared.clone());
+        let mut early = Early::new();
+        let authorized = self.authenticate_renewing(&mut driver, &link, token, &mut early);
+        lock(&inner.status).handshaking = None;
+        authorized?;
+        Ok((driver, link, early))
+    }
+
+    /// Authenticates with `token`; when the server refuses it as expired
+    /// (203) or invalid (201) and credentials are known, once more with a
+    /// new token.
+    fn authenticate_renewing(
+        &self,
+        driver: &mut Driver,
+        link: &Arc<Link>,
+        token: Token,
+        early: &mut Early,
+    ) -> Result<()> {
+        let inner = &self.inner;
+        let config = &inner.config;
+        match self.authenticate(driver, link, &token, early) {
             Err(Error::Api { code, .. })
                 if config.credentials.is_some()
                     && matches!(
@@ -705,15 +837,20 @@ impl Io {
             {
                 log::info!("the server refused the token ({code}); requesting a new one");
                 let token = inner.current_token(true)?;
-                self.authenticate(&mut driver, &link, &token)?;
+                self.authenticate(driver, link, &token, early)
             }
-            Err(e) => return Err(e),
+            other => other,
         }
-        Ok((driver, link))
     }
 
     /// Sends `auth` on a fresh link and turns the driver until the answer.
-    fn authenticate(&self, driver: &mut Driver, link: &Arc<Link>, token: &Token) -> Result<()> {
+    fn authenticate(
+        &self,
+        driver: &mut Driver,
+        link: &Arc<Link>,
+        token: &Token,
+        early: &mut Early,
+    ) -> Result<()> {
         let inner = &self.inner;
         let config = &inner.config;
         let mut request = Auth::new(token.expose()).token_type(token.token_type.clone());
@@ -721,7 +858,7 @@ impl Io {
         request.receive_system_message_envelopes = config.receive_system_envelopes;
         let payload = serde_json::to_string(&request)
             .map_err(|e| Error::Config(format!("cannot encode auth: {e}")))?;
-        let deadline = Instant::now() + config.auth_timeout;
+        let deadline = deadline_after(config.auth_timeout);
         let slot = Arc::new(Slot::new());
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         lock(&inner.pending).insert(
@@ -746,6 +883,9 @@ impl Io {
             )))
         });
         while !call.slot.is_filled() {
+            if inner.is_shutdown() {
+                return Err(Error::Closed);
+            }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return Err(Error::Timeout {
@@ -754,7 +894,9 @@ impl Io {
                 });
             }
             driver
-                .turn(Some(left), |incoming, sink| inner.dispatch(incoming, sink))
+                .turn(Some(left), |incoming, sink| {
+                    inner.dispatch_holding(incoming, sink, early)
+                })
                 .map_err(|e| Error::Connect(format!("during authentication: {e}")))?;
         }
         let payload = call.wait(Duration::ZERO)?;
@@ -787,8 +929,6 @@ impl Io {
                 Some((d, l)) => {
                     driver = d;
                     link = l;
-                    self.inner.reconnects.fetch_add(1, Ordering::Relaxed);
-                    self.inner.queue_event(EventItem::Reconnected);
                 }
                 None => return,
             }
@@ -800,11 +940,16 @@ impl Io {
     fn serve(&self, driver: &mut Driver) -> String {
         let config = &self.inner.config;
         let mut last_received = Instant::now();
-        let mut next_ping = config.keepalive.map(|k| Instant::now() + k);
+        let mut next_ping = config.keepalive.map(deadline_after);
+        self.inner.reauth.store(false, Ordering::Release);
         loop {
             if self.inner.is_shutdown() {
                 driver.close(CloseCode::Normal, CLOSE_LINGER);
                 return "closed by the application".into();
+            }
+            if self.inner.reauth.swap(false, Ordering::AcqRel) {
+                driver.close(CloseCode::Normal, CLOSE_LINGER);
+                return "the server no longer accepts this session's authorization".into();
             }
             let now = Instant::now();
             let mut wait = Duration::from_secs(3600);
@@ -812,7 +957,7 @@ impl Io {
                 wait = wait.min(at.saturating_duration_since(now));
             }
             if let Some(idle) = config.idle_timeout {
-                wait = wait.min((last_received + idle).saturating_duration_since(now));
+                wait = wait.min(idle.saturating_sub(now.duration_since(last_received)));
             }
             match driver.turn(Some(wait), |incoming, sink| {
                 self.inner.dispatch(incoming, sink)
@@ -830,7 +975,7 @@ impl Io {
             if let (Some(at), Some(every)) = (next_ping, config.keepalive) {
                 if now >= at {
                     driver.ping();
-                    next_ping = Some(now + every);
+                    next_ping = Some(deadline_after(every));
                 }
             }
         }
@@ -848,6 +993,9 @@ impl Io {
                 .collect();
             ids.iter().filter_map(|id| pending.remove(id)).collect()
         };
+        // Nothing more is read or written on it: let the server know now,
+        // not when the link is dropped after reconnecting.
+        link.shared.shutdown();
         let reply = || {
             if self.inner.is_shutdown() {
                 Reply::Closed
@@ -878,25 +1026,56 @@ impl Io {
                 return None;
             }
             match self.establish(generation) {
-                Ok((driver, link)) => {
-                    self.inner.publish(link.clone());
+                Ok((driver, link, early)) => {
                     log::info!("reconnected after {} attempt(s)", attempt + 1);
+                    self.inner.announce(&link, early, true);
                     return Some((driver, link));
                 }
+                Err(_) if self.inner.is_shutdown() => {
+                    self.finish(None);
+                    return None;
+                }
                 Err(e) if is_fatal(&e) => {
-                    self.finish(Some(e.to_string()));
+                    self.stop(self.fatal_reason(&e));
                     return None;
                 }
                 Err(e) => {
                     attempt += 1;
                     log::warn!("reconnect attempt {attempt} failed: {e}");
                     if policy.max_attempts.is_some_and(|max| attempt >= max) {
-                        self.finish(Some(format!("gave up after {attempt} attempts: {e}")));
+                        self.stop(format!(
+                            "gave up reconnecting after {attempt} attempts: {e}"
+                        ));
                         return None;
                     }
                 }
             }
         }
+    }
+
+    /// Why a fatal reconnect error stops the client, in words.
+    fn fatal_reason(&self, e: &Error) -> String {
+        let renewable = matches!(
+            e.api_code(),
+            Some(ApiErrorCode::CredentialsExpired | ApiErrorCode::InvalidCredentials)
+        );
+        match (renewable, self.inner.config.credentials.is_some()) {
+            (true, false) => format!(
+                "the server refused the token ({e}) and no credentials are configured \
+                 to request a new one"
+            ),
+            (true, true) => format!("the server refused a newly issued token ({e})"),
+            _ => e.to_string(),
+        }
+    }
+
+    /// Stops for good after a failure: tells the application in the event
+    /// stream (a last `Disconnected` with the reason), then finishes.
+    fn stop(&self, why: String) {
+        self.inner.queue_event(EventItem::Disconnected(format!(
+            "the client stopped: {why}"
+        )));
+        self.finish(Some(why));
     }
 
     /// Ends for good: fails every waiter and marks the client closed.

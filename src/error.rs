@@ -77,19 +77,22 @@ pub enum Error {
     /// The request was rejected locally before sending.
     #[error(transparent)]
     Invalid(#[from] InvalidInput),
-    /// A file operation failed (not available, size mismatch, limits).
-    #[error("file error: {0}")]
-    File(String),
+    /// A file operation failed: not available, over the upload limits, a
+    /// size mismatch, an upload or download the server refused.
+    #[error(transparent)]
+    File(#[from] crate::files::FileError),
     /// A configuration value is unusable (bad URL, unreadable CA file...).
     #[error("configuration error: {0}")]
     Config(String),
 }
 
 impl Error {
-    /// The API error code, when the server answered with one.
+    /// The API error code, when the server answered with one (over the
+    /// WebSocket, or in the body of a refused upload or download).
     pub fn api_code(&self) -> Option<ApiErrorCode> {
         match self {
             Error::Api { code, .. } => Some(*code),
+            Error::File(e) => e.api_code(),
             _ => None,
         }
     }
@@ -97,6 +100,8 @@ impl Error {
     /// Builds a decode error keeping (a bounded prefix of) the raw JSON.
     pub fn decode(what: impl Into<String>, reason: impl fmt::Display, raw: &str) -> Error {
         const KEEP: usize = 2048;
+        let raw = crate::secret::redact_query_secrets(raw);
+        let raw = raw.as_ref();
         let raw = if raw.len() > KEEP {
             let mut end = KEEP;
             while !raw.is_char_boundary(end) {

@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use std::fmt;
 use std::marker::PhantomData;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A request on the wire whose response has not been awaited yet.
 ///
@@ -17,6 +17,9 @@ use std::time::Duration;
 pub struct Pending<T> {
     call: Call,
     timeout: Duration,
+    /// When the request was sent plus the timeout: [`Pending::wait`] waits
+    /// no longer, so time spent waiting for a connection counts too.
+    deadline: Instant,
     decode: fn(Option<&RawValue>) -> std::result::Result<T, serde_json::Error>,
     _response: PhantomData<fn() -> T>,
 }
@@ -57,10 +60,11 @@ pub(crate) fn decode_response<T>(
 }
 
 impl<T: DeserializeOwned> Pending<T> {
-    pub(crate) fn new(call: Call, timeout: Duration) -> Self {
+    pub(crate) fn new(call: Call, timeout: Duration, deadline: Instant) -> Self {
         Pending {
             call,
             timeout,
+            deadline,
             decode: decode_payload::<T>,
             _response: PhantomData,
         }
@@ -73,10 +77,21 @@ impl<T> Pending<T> {
         self.call.id()
     }
 
-    /// Waits for the response up to the client's request timeout.
+    /// Waits for the response until the client's request timeout, counted
+    /// from the call (including any wait for a reconnection), has passed.
+    /// A response that already arrived is returned even after that.
     pub fn wait(self) -> Result<T> {
-        let timeout = self.timeout;
-        self.wait_timeout(timeout)
+        let (timeout, left) = (
+            self.timeout,
+            self.deadline.saturating_duration_since(Instant::now()),
+        );
+        match self.wait_timeout(left) {
+            Err(Error::Timeout { kind, .. }) => Err(Error::Timeout {
+                kind,
+                after: timeout,
+            }),
+            other => other,
+        }
     }
 
     /// Waits for the response up to `timeout`.

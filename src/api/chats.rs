@@ -33,7 +33,7 @@ api! {
     edit_chat_title / edit_chat_title_pending (chat_id: impl Into<String>, title: impl Into<String>)
         -> EditChatTitle = EditChatTitle::new(chat_id, title);
     /// Sets a chat's avatar from an uploaded file (see
-    /// [`Client::upload`](crate::Client::upload)).
+    /// [`Client::create_upload_task`](crate::Client::create_upload_task)).
     edit_chat_avatar / edit_chat_avatar_pending (chat_id: impl Into<String>, temporal_file_id: impl Into<String>)
         -> EditChatAvatar = EditChatAvatar::new(chat_id, temporal_file_id);
 }

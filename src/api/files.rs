@@ -1,5 +1,5 @@
-//! The file methods of the WebSocket API. Uploading bytes and downloading
-//! are in [`crate::files`].
+//! The file methods of the WebSocket API. Uploading bytes, downloading and
+//! the upload limits are in `crate::files`.
 
 use super::api;
 use crate::protocol::methods::*;
@@ -15,9 +15,6 @@ api! {
     /// A file's name, size, state, download URL and previews.
     get_file_info / get_file_info_pending (file_id: impl Into<String>)
         -> GetFileInfo = GetFileInfo::new(file_id);
-    /// The server's upload limits (maximum size, allowed extensions).
-    get_file_upload_limits / get_file_upload_limits_pending ()
-        -> GetFileUploadLimits = GetFileUploadLimits::new();
     /// Asks for upload-progress events of a file still uploading.
     subscribe_file_progress / subscribe_file_progress_pending (file_id: impl Into<String>)
         -> SubscribeFileProgress = SubscribeFileProgress::new(file_id);

@@ -16,7 +16,7 @@ mod participants;
 mod surveys;
 mod users;
 
-pub use pages::{ChatPages, HistoryPages, ParticipantPages};
+pub use pages::{ChatPages, HistoryPages, Pages, ParticipantPages};
 
 /// Declares typed client methods: each line yields `name(args) ->
 /// Result<Response>` and `name_pending(args) -> Result<Pending<Response>>`.
@@ -36,7 +36,7 @@ macro_rules! api {
                     self.request(&$build)
                 }
 
-                #[doc = concat!("[`Client::", stringify!($name), "`], pipelined: sends now, returns a [`Pending`](crate::Pending) to wait on later.")]
+                #[doc = concat!("[`Client::", stringify!($name), "`](crate::Client::", stringify!($name), "), pipelined: sends now, returns a [`Pending`](crate::Pending) to wait on later.")]
                 pub fn $pending(&self, $($arg: $ty),*)
                     -> $crate::Result<$crate::Pending<<$request as $crate::protocol::Method>::Response>>
                 {

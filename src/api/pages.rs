@@ -8,25 +8,25 @@ use std::collections::VecDeque;
 impl Client {
     /// Every chat of the bot, fetched `page_size` at a time (pages from 1).
     pub fn chats(&self, page_size: u32) -> ChatPages<'_> {
-        ChatPages {
-            client: self,
-            page_size: page_size.max(1),
-            page: 1,
-            buffer: VecDeque::new(),
-            done: false,
-        }
+        Pages::new(
+            page_size,
+            move |size, page| self.get_chats(size, page).map(|list| list.chats),
+            |chat: &Chat| chat.chat_id.clone(),
+        )
     }
 
-    /// Every participant of a chat, fetched `page_size` at a time.
+    /// Every participant of a chat, fetched `page_size` at a time (pages
+    /// from 1).
     pub fn participants(&self, chat_id: impl Into<String>, page_size: u32) -> ParticipantPages<'_> {
-        ParticipantPages {
-            client: self,
-            chat_id: chat_id.into(),
-            page_size: page_size.max(1),
-            page: 1,
-            buffer: VecDeque::new(),
-            done: false,
-        }
+        let chat_id = chat_id.into();
+        Pages::new(
+            page_size,
+            move |size, page| {
+                self.get_chat_participants(chat_id.clone(), size, page)
+                    .map(|list| list.participants)
+            },
+            |p: &ChatParticipant| p.user_id.clone(),
+        )
     }
 
     /// A chat's messages from the newest back to the oldest, fetched
@@ -44,58 +44,76 @@ impl Client {
 }
 
 /// Yields each chat; see [`Client::chats`].
-#[derive(Debug)]
-pub struct ChatPages<'a> {
-    client: &'a Client,
+pub type ChatPages<'a> = Pages<'a, Chat>;
+
+/// Yields each participant; see [`Client::participants`].
+pub type ParticipantPages<'a> = Pages<'a, ChatParticipant>;
+
+type FetchPage<'a, T> = Box<dyn FnMut(u32, u32) -> Result<Vec<T>> + 'a>;
+
+/// Walks numbered pages (from 1) until a short page. A server that ignores
+/// the page number (repeating the first page) ends the walk instead of
+/// looping forever.
+pub struct Pages<'a, T> {
+    fetch: FetchPage<'a, T>,
+    key: fn(&T) -> String,
     page_size: u32,
     page: u32,
-    buffer: VecDeque<Chat>,
+    first_key: Option<String>,
+    buffer: VecDeque<T>,
     done: bool,
 }
 
-impl Iterator for ChatPages<'_> {
-    type Item = Result<Chat>;
-    fn next(&mut self) -> Option<Result<Chat>> {
-        if self.buffer.is_empty() && !self.done {
-            match self.client.get_chats(self.page_size, self.page) {
-                Ok(list) => {
-                    self.done = (list.chats.len() as u32) < self.page_size;
-                    self.page += 1;
-                    self.buffer.extend(list.chats);
-                }
-                Err(e) => {
-                    self.done = true;
-                    return Some(Err(e));
-                }
-            }
+impl<'a, T> Pages<'a, T> {
+    fn new(
+        page_size: u32,
+        fetch: impl FnMut(u32, u32) -> Result<Vec<T>> + 'a,
+        key: fn(&T) -> String,
+    ) -> Self {
+        Pages {
+            fetch: Box::new(fetch),
+            key,
+            page_size: page_size.max(1),
+            page: 1,
+            first_key: None,
+            buffer: VecDeque::new(),
+            done: false,
         }
-        self.buffer.pop_front().map(Ok)
     }
 }
 
-/// Yields each participant; see [`Client::participants`].
-#[derive(Debug)]
-pub struct ParticipantPages<'a> {
-    client: &'a Client,
-    chat_id: String,
-    page_size: u32,
-    page: u32,
-    buffer: VecDeque<ChatParticipant>,
-    done: bool,
+impl<T> std::fmt::Debug for Pages<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pages")
+            .field("page_size", &self.page_size)
+            .field("page", &self.page)
+            .field("buffered", &self.buffer.len())
+            .field("done", &self.done)
+            .finish()
+    }
 }
 
-impl Iterator for ParticipantPages<'_> {
-    type Item = Result<ChatParticipant>;
-    fn next(&mut self) -> Option<Result<ChatParticipant>> {
+impl<T> Iterator for Pages<'_, T> {
+    type Item = Result<T>;
+    fn next(&mut self) -> Option<Result<T>> {
         if self.buffer.is_empty() && !self.done {
-            match self
-                .client
-                .get_chat_participants(self.chat_id.clone(), self.page_size, self.page)
-            {
-                Ok(list) => {
-                    self.done = (list.participants.len() as u32) < self.page_size;
+            match (self.fetch)(self.page_size, self.page) {
+                Ok(items) => {
+                    let first = items.first().map(self.key);
+                    if self.page > 1 && first.is_some() && first == self.first_key {
+                        log::warn!(
+                            "the server ignores paging (page {} repeats page 1)",
+                            self.page
+                        );
+                        self.done = true;
+                        return None;
+                    }
+                    if self.page == 1 {
+                        self.first_key = first;
+                    }
+                    self.done = (items.len() as u32) < self.page_size;
                     self.page += 1;
-                    self.buffer.extend(list.participants);
+                    self.buffer.extend(items);
                 }
                 Err(e) => {
                     self.done = true;

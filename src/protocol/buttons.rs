@@ -191,7 +191,7 @@ impl Button {
             ButtonType::Share | ButtonType::Unknown(_) => None,
         };
         if let Some((field, value)) = action {
-            if value.as_deref().map_or(true, str::is_empty) {
+            if value.as_deref().is_none_or(str::is_empty) {
                 return Err(InvalidInput::new(
                     field,
                     format!("a {} button needs it", self.button_type),

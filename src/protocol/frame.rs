@@ -125,7 +125,8 @@ pub fn ack_text(id: u64) -> String {
     format!("{{\"type\":2,\"id\":{id}}}")
 }
 
-/// The `errorCode` of an error payload, if the payload is one.
+/// The `errorCode` of an error payload, if the payload is one. A code of 0
+/// means success (the official SDK reads it so), so it is not an error.
 pub fn error_code(payload: Option<&RawValue>) -> Option<u32> {
     #[derive(Deserialize)]
     struct ErrorPayload {
@@ -145,6 +146,7 @@ pub fn error_code(payload: Option<&RawValue>) -> Option<u32> {
     serde_json::from_str::<ErrorPayload>(p.get())
         .ok()
         .map(|e| e.error_code)
+        .filter(|&code| code != 0)
 }
 
 #[cfg(test)]
@@ -209,5 +211,7 @@ mod tests {
         let p = RawValue::from_string(r#"[{"errorCode":304}]"#.into()).unwrap();
         assert_eq!(error_code(Some(&p)), None);
         assert_eq!(error_code(None), None);
+        let p = RawValue::from_string(r#"{"errorCode":0,"chatId":"c"}"#.into()).unwrap();
+        assert_eq!(error_code(Some(&p)), None, "0 is success");
     }
 }

@@ -20,7 +20,10 @@ impl Visitor<'_> for U64Any {
         u64::try_from(v).map_err(|_| E::custom(format!("negative number {v}")))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<u64, E> {
-        if v >= 0.0 && v.fract() == 0.0 && v < 1.9e19 {
+        // 2^64 is exactly representable; anything from there on would
+        // saturate to u64::MAX instead of failing.
+        const TWO_POW_64: f64 = 18_446_744_073_709_551_616.0;
+        if v >= 0.0 && v.fract() == 0.0 && v < TWO_POW_64 {
             Ok(v as u64)
         } else {
             Err(E::custom(format!("not an unsigned integer: {v}")))
@@ -212,6 +215,23 @@ mod tests {
         assert_eq!((t.a, t.b, t.c), (5, Some(6), true));
         assert!(serde_json::from_str::<T>(r#"{"a":"x"}"#).is_err());
         assert!(serde_json::from_str::<T>(r#"{"a":-1}"#).is_err());
+    }
+
+    #[test]
+    fn numbers_past_u64_fail_instead_of_saturating() {
+        let t: T = serde_json::from_str(r#"{"a":18446744073709551615}"#).unwrap();
+        assert_eq!(t.a, u64::MAX);
+        let t: T = serde_json::from_str(r#"{"a":1.8e19}"#).unwrap();
+        assert_eq!(t.a, 18_000_000_000_000_000_000);
+        for past in [
+            "18446744073709551616",
+            "18446744073709551617.0",
+            "1.85e19",
+            "1e300",
+        ] {
+            let text = format!(r#"{{"a":{past}}}"#);
+            assert!(serde_json::from_str::<T>(&text).is_err(), "{past}");
+        }
     }
 
     #[derive(Deserialize)]

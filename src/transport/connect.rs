@@ -5,7 +5,7 @@ use super::endpoint::Endpoint;
 use super::stream::Stream;
 use super::tls::{classify_io, describe};
 use crate::error::{Error, Result, TimeoutKind};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tungstenite::client::IntoClientRequest;
@@ -31,12 +31,41 @@ pub fn ws_config(max_message_size: usize) -> WebSocketConfig {
         .max_frame_size(Some(max_message_size))
 }
 
-/// Opens a TCP connection to the first address that answers in time.
+/// Resolves the endpoint's host within `timeout`. The system resolver has
+/// no deadline of its own, so host names are looked up on a short-lived
+/// thread; IP addresses need no lookup.
+fn resolve(endpoint: &Endpoint, timeout: Duration) -> Result<Vec<SocketAddr>> {
+    if let Ok(ip) = endpoint.host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, endpoint.port)]);
+    }
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let (host, port) = (endpoint.host.clone(), endpoint.port);
+    std::thread::Builder::new()
+        .name("trueconf-bot-dns".into())
+        .spawn(move || {
+            let found = (host.as_str(), port)
+                .to_socket_addrs()
+                .map(|a| a.collect::<Vec<_>>());
+            let _ = tx.send(found);
+        })?;
+    match rx.recv_timeout(timeout) {
+        Ok(Ok(addrs)) => Ok(addrs),
+        Ok(Err(e)) => Err(Error::Connect(format!(
+            "cannot resolve {}: {e}",
+            endpoint.host
+        ))),
+        Err(_) => Err(Error::Timeout {
+            kind: TimeoutKind::Connect,
+            after: timeout,
+        }),
+    }
+}
+
+/// Opens a TCP connection to the first address that answers in time; the
+/// name lookup counts against the same limit.
 pub fn tcp_connect(endpoint: &Endpoint, timeout: Duration) -> Result<TcpStream> {
-    let deadline = Instant::now() + timeout;
-    let addrs = (endpoint.host.as_str(), endpoint.port)
-        .to_socket_addrs()
-        .map_err(|e| Error::Connect(format!("cannot resolve {}: {e}", endpoint.host)))?;
+    let deadline = crate::time::deadline_after(timeout);
+    let addrs = resolve(endpoint, timeout)?;
     let mut last = None;
     for addr in addrs {
         let left = deadline.saturating_duration_since(Instant::now());

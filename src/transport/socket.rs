@@ -405,6 +405,14 @@ impl Shared {
         self.parked.fetch_sub(1, Ordering::SeqCst);
     }
 
+    /// Shuts the socket down both ways at once, without a close handshake:
+    /// the connection is abandoned, and the peer sees it end now rather than
+    /// when the last handle goes away.
+    pub fn shutdown(&self) {
+        let ws = lock(&self.ws);
+        let _ = ws.get_ref().tcp().shutdown(std::net::Shutdown::Both);
+    }
+
     /// Whether a thread other than the I/O thread saw the socket fail.
     pub fn is_broken(&self) -> bool {
         self.failed.load(Ordering::Acquire)

@@ -11,6 +11,7 @@ pub enum Stream {
     /// TLS as the client (`wss://`).
     TlsClient(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
     /// TLS as the server (the emulator's `wss://`).
+    #[cfg(feature = "emulator")]
     TlsServer(Box<rustls::StreamOwned<rustls::ServerConnection, TcpStream>>),
 }
 
@@ -20,6 +21,7 @@ impl Stream {
         match self {
             Stream::Plain(s) => s,
             Stream::TlsClient(s) => &s.sock,
+            #[cfg(feature = "emulator")]
             Stream::TlsServer(s) => &s.sock,
         }
     }
@@ -30,6 +32,7 @@ impl Read for Stream {
         match self {
             Stream::Plain(s) => s.read(buf),
             Stream::TlsClient(s) => s.read(buf),
+            #[cfg(feature = "emulator")]
             Stream::TlsServer(s) => s.read(buf),
         }
     }
@@ -40,6 +43,7 @@ impl Write for Stream {
         match self {
             Stream::Plain(s) => s.write(buf),
             Stream::TlsClient(s) => s.write(buf),
+            #[cfg(feature = "emulator")]
             Stream::TlsServer(s) => s.write(buf),
         }
     }
@@ -48,6 +52,7 @@ impl Write for Stream {
         match self {
             Stream::Plain(s) => s.flush(),
             Stream::TlsClient(s) => s.flush(),
+            #[cfg(feature = "emulator")]
             Stream::TlsServer(s) => s.flush(),
         }
     }

@@ -2,3 +2,5 @@
 #![allow(dead_code)]
 
 pub mod peer;
+#[cfg(feature = "emulator")]
+pub mod rel;

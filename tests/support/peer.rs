@@ -66,6 +66,9 @@ impl Peer {
     }
 }
 
+/// One connection's script.
+pub type PeerScript = Box<dyn FnOnce(&mut Peer) + Send>;
+
 /// A listener that runs one script per accepted connection, in order.
 pub struct Script {
     pub url: String,
@@ -75,7 +78,7 @@ pub struct Script {
 
 impl Script {
     /// Serves `scripts.len()` connections, each with its script.
-    pub fn serve(scripts: Vec<Box<dyn FnOnce(&mut Peer) + Send>>) -> Script {
+    pub fn serve(scripts: Vec<PeerScript>) -> Script {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (tx, failed) = mpsc::channel();
@@ -84,20 +87,7 @@ impl Script {
                 let (tcp, _) = listener.accept().unwrap();
                 tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
                 tcp.set_nodelay(true).unwrap();
-                let ws = tungstenite::accept_hdr(
-                    tcp,
-                    |req: &tungstenite::handshake::server::Request,
-                     mut resp: tungstenite::handshake::server::Response| {
-                        assert_eq!(req.uri().path(), "/websocket/chat_bot/");
-                        if let Some(p) = req.headers().get("Sec-WebSocket-Protocol") {
-                            assert_eq!(p, "json.v1");
-                            resp.headers_mut()
-                                .insert("Sec-WebSocket-Protocol", p.clone());
-                        }
-                        Ok(resp)
-                    },
-                )
-                .unwrap();
+                let ws = tungstenite::accept_hdr(tcp, check_upgrade).unwrap();
                 let mut peer = Peer { ws };
                 let result =
                     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| script(&mut peer)));
@@ -131,6 +121,22 @@ impl Script {
 }
 
 /// Boxes a script closure.
-pub fn script(f: impl FnOnce(&mut Peer) + Send + 'static) -> Box<dyn FnOnce(&mut Peer) + Send> {
+pub fn script(f: impl FnOnce(&mut Peer) + Send + 'static) -> PeerScript {
     Box::new(f)
+}
+
+/// Checks the client's upgrade request and echoes its subprotocol.
+#[allow(clippy::result_large_err)] // the signature tungstenite's callback requires
+fn check_upgrade(
+    req: &tungstenite::handshake::server::Request,
+    mut resp: tungstenite::handshake::server::Response,
+) -> Result<tungstenite::handshake::server::Response, tungstenite::handshake::server::ErrorResponse>
+{
+    assert_eq!(req.uri().path(), "/websocket/chat_bot/");
+    if let Some(p) = req.headers().get("Sec-WebSocket-Protocol") {
+        assert_eq!(p, "json.v1");
+        resp.headers_mut()
+            .insert("Sec-WebSocket-Protocol", p.clone());
+    }
+    Ok(resp)
 }

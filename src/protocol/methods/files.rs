@@ -205,7 +205,7 @@ file_request! {
 }
 
 /// A preview of a file (e.g. a smaller image).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FilePreview {
     /// The preview's file name.
@@ -223,7 +223,7 @@ pub struct FilePreview {
 }
 
 /// The answer to `getFileInfo`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FileInfo {
     /// The file name.
@@ -248,6 +248,37 @@ pub struct FileInfo {
     /// Its previews (`null` is none; undecodable entries are skipped).
     #[serde(default, deserialize_with = "lenient::lossy_vec")]
     pub previews: Vec<FilePreview>,
+}
+
+/// A download URL for `Debug` output, with secret query values hidden.
+fn shown_url(url: &Option<String>) -> Option<std::borrow::Cow<'_, str>> {
+    url.as_deref().map(crate::secret::redact_query_secrets)
+}
+
+impl std::fmt::Debug for FilePreview {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FilePreview")
+            .field("name", &self.name)
+            .field("mime_type", &self.mime_type)
+            .field("size", &self.size)
+            .field("download_url", &shown_url(&self.download_url))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for FileInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileInfo")
+            .field("name", &self.name)
+            .field("size", &self.size)
+            .field("mime_type", &self.mime_type)
+            .field("download_url", &shown_url(&self.download_url))
+            .field("ready_state", &self.ready_state)
+            .field("info_hash", &self.info_hash)
+            .field("file_id", &self.file_id)
+            .field("previews", &self.previews)
+            .finish()
+    }
 }
 
 empty_payload! {
@@ -419,5 +450,21 @@ mod tests {
         let open: FileUploadLimits =
             serde_json::from_value(json!({"maxSize": null, "extensions": null})).unwrap();
         assert_eq!(open, FileUploadLimits::default());
+    }
+
+    #[test]
+    fn debug_hides_download_tokens() {
+        let info: FileInfo = serde_json::from_value(serde_json::json!({
+            "name": "a.png", "size": 1, "mimeType": "image/png", "readyState": 2, "infoHash": "h",
+            "downloadUrl": "https://h/files?file_id=f&token=s3cr3t",
+            "previews": [{"name": "p", "mimeType": "image/webp", "size": 1,
+                          "downloadUrl": "https://h/files/preview?file_id=f&token=s3cr3t"}]
+        }))
+        .unwrap();
+        let text = format!("{info:?}");
+        assert!(
+            !text.contains("s3cr3t") && text.contains("token=***"),
+            "{text}"
+        );
     }
 }

@@ -1,0 +1,373 @@
+//! The command line: global connection options and one subcommand.
+//!
+//! The connection options are accepted both before the subcommand
+//! (`trueconf-bot --server URL send ...`) and after it (`trueconf-bot send
+//! --server URL ...`); [`crate::conn`] merges the two. They are not clap
+//! "global" arguments because the `emulator` subcommand has its own `--user
+//! LOGIN:PASSWORD`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::time::Duration;
+use trueconf_bot::protocol::ParseMode;
+
+const AFTER_HELP: &str = "\
+Results go to stdout as JSON (one object per line for lists and streams);
+messages for people and progress bars go to stderr.
+
+Exit status: 0 success, 1 the server answered with an error,
+2 usage error, 3 connection or authentication failure.";
+
+/// `trueconf-bot`: the TrueConf Chatbot API from the command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "trueconf-bot",
+    version,
+    about = "Send messages and files, read chats and events of a TrueConf Server as a chatbot",
+    after_help = AFTER_HELP,
+    subcommand_required = true,
+    arg_required_else_help = true
+)]
+pub struct Cli {
+    /// Connection options given before the subcommand.
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// How to reach and log in to the server; each option also comes from the
+/// environment.
+#[derive(Clone, Args)]
+#[command(next_help_heading = "Connection")]
+pub struct ConnArgs {
+    /// Server base URL: https://video.example.com (port 443) or
+    /// http://10.0.0.5:4309 (the bridge port)
+    #[arg(long, env = "TRUECONF_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+    /// The bot's login (with --password)
+    #[arg(long, env = "TRUECONF_USER", value_name = "LOGIN")]
+    pub user: Option<String>,
+    /// The bot's password (prefer the environment variable: arguments are
+    /// visible to other users of the machine)
+    #[arg(
+        long,
+        env = "TRUECONF_PASSWORD",
+        hide_env_values = true,
+        value_name = "PW"
+    )]
+    pub password: Option<String>,
+    /// An access token, instead of --user and --password
+    #[arg(long, env = "TRUECONF_TOKEN", hide_env_values = true, value_name = "T")]
+    pub token: Option<String>,
+    /// Accept any TLS certificate (self-signed servers); gives up protection
+    /// against impostors
+    #[arg(long, env = "TRUECONF_INSECURE")]
+    pub insecure: bool,
+    /// Also trust the CA certificates in this PEM file
+    #[arg(long, env = "TRUECONF_CA_CERT", value_name = "PEM")]
+    pub ca_cert: Option<PathBuf>,
+    /// How long each request waits for its answer, in seconds (default 10)
+    #[arg(long, env = "TRUECONF_TIMEOUT", value_name = "SECS", value_parser = parse_secs)]
+    pub timeout: Option<Duration>,
+}
+
+impl std::fmt::Debug for ConnArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |v: &Option<String>| v.as_ref().map(|_| "***");
+        f.debug_struct("ConnArgs")
+            .field("server", &self.server)
+            .field("user", &self.user)
+            .field("password", &hidden(&self.password))
+            .field("token", &hidden(&self.token))
+            .field("insecure", &self.insecure)
+            .field("ca_cert", &self.ca_cert)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Send a text message; prints {"chatId","messageId","timestamp"}
+    Send(SendArgs),
+    /// Send a file; prints the sent message with its "fileId"
+    SendFile(SendFileArgs),
+    /// Download a file; prints {"path","size"}
+    Download(DownloadArgs),
+    /// List the bot's chats, one JSON object per line
+    Chats(ConnOnly),
+    /// Show one chat
+    Chat(ChatArgs),
+    /// Print a chat's messages, newest first, one per line
+    History(HistoryArgs),
+    /// List a chat's participants, one per line
+    Participants(ChatArgs),
+    /// Create (or find) the personal chat with a user; prints {"chatId"}
+    P2p(P2pArgs),
+    /// Create a group chat; prints {"chatId"}
+    Group(TitleArgs),
+    /// Create a channel; prints {"chatId"}
+    Channel(TitleArgs),
+    /// Print events as they arrive, one JSON object per line
+    Listen(ListenArgs),
+    /// Send any API method and print the response payload
+    Call(CallArgs),
+    /// Run a TrueConf server emulator until interrupted
+    Emulator(EmulatorArgs),
+}
+
+impl Command {
+    /// The connection options given after the subcommand, if it connects.
+    pub fn conn(&self) -> Option<&ConnArgs> {
+        Some(match self {
+            Command::Send(a) => &a.conn,
+            Command::SendFile(a) => &a.conn,
+            Command::Download(a) => &a.conn,
+            Command::Chats(a) => &a.conn,
+            Command::Chat(a) | Command::Participants(a) => &a.conn,
+            Command::History(a) => &a.conn,
+            Command::P2p(a) => &a.conn,
+            Command::Group(a) | Command::Channel(a) => &a.conn,
+            Command::Listen(a) => &a.conn,
+            Command::Call(a) => &a.conn,
+            Command::Emulator(_) => return None,
+        })
+    }
+}
+
+/// A subcommand with nothing but connection options.
+#[derive(Debug, Args)]
+pub struct ConnOnly {
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// `send`.
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// The chat
+    pub chat_id: String,
+    /// The text; `-` reads it from stdin (one trailing newline is dropped)
+    pub text: String,
+    /// How the server renders the text
+    #[arg(long, value_enum, default_value_t = ParseModeArg::Text)]
+    pub parse_mode: ParseModeArg,
+    /// Send as a reply to this message
+    #[arg(long, value_name = "MSG_ID")]
+    pub reply_to: Option<String>,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// `--parse-mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ParseModeArg {
+    /// Shown as is
+    Text,
+    /// Basic Markdown
+    Markdown,
+    /// A subset of HTML
+    Html,
+}
+
+impl From<ParseModeArg> for ParseMode {
+    fn from(mode: ParseModeArg) -> ParseMode {
+        match mode {
+            ParseModeArg::Text => ParseMode::Text,
+            ParseModeArg::Markdown => ParseMode::Markdown,
+            ParseModeArg::Html => ParseMode::Html,
+        }
+    }
+}
+
+/// `send-file`.
+#[derive(Debug, Args)]
+pub struct SendFileArgs {
+    /// The chat
+    pub chat_id: String,
+    /// The file to send
+    pub path: PathBuf,
+    /// A caption under the file
+    #[arg(long, value_name = "TEXT")]
+    pub caption: Option<String>,
+    /// A preview image shown in place of the file
+    #[arg(long, value_name = "PATH")]
+    pub preview: Option<PathBuf>,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// `download`.
+#[derive(Debug, Args)]
+pub struct DownloadArgs {
+    /// The file
+    pub file_id: String,
+    /// Where to save it: a file, or an existing directory (default: the
+    /// server's file name, sanitised, in the current directory)
+    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// `chat` and `participants`.
+#[derive(Debug, Args)]
+pub struct ChatArgs {
+    /// The chat
+    pub chat_id: String,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// `history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The chat
+    pub chat_id: String,
+    /// At most this many messages
+    #[arg(long, default_value_t = 50, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub count: u32,
+    /// Start before this message instead of at the newest
+    #[arg(long, value_name = "MSG_ID")]
+    pub from: Option<String>,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// `p2p`.
+#[derive(Debug, Args)]
+pub struct P2pArgs {
+    /// The user's TrueConf ID, e.g. alice@video.example.com
+    pub user_id: String,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// `group` and `channel`.
+#[derive(Debug, Args)]
+pub struct TitleArgs {
+    /// The title (at most 256 characters)
+    pub title: String,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// `listen`.
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// Stop after this many events
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+    /// Stop when no event arrives for this many seconds
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub idle_timeout: Option<Duration>,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// `call`.
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    /// The method, e.g. getChatByID
+    pub method: String,
+    /// The payload as JSON (default {}); `-` reads it from stdin
+    pub payload: Option<String>,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// `emulator`.
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// The address to listen on (port 0: any free port)
+    #[arg(long, default_value = "127.0.0.1:4309", value_name = "ADDR:PORT")]
+    pub bind: String,
+    /// A user account, repeatable (default: bot:bot and alice:alice)
+    #[arg(long = "user", value_name = "LOGIN:PASSWORD", value_parser = parse_account)]
+    pub users: Vec<Account>,
+    /// The server name in user ids (login@NAME)
+    #[arg(long, default_value = "emulator.local", value_name = "NAME")]
+    pub server_name: String,
+}
+
+/// A `--user LOGIN:PASSWORD` of the emulator.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The login.
+    pub login: String,
+    /// The password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for Account {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Account")
+            .field("login", &self.login)
+            .field("password", &"***")
+            .finish()
+    }
+}
+
+fn parse_account(s: &str) -> Result<Account, String> {
+    match s.split_once(':') {
+        Some((login, password)) if !login.is_empty() && !login.contains('@') => Ok(Account {
+            login: login.to_owned(),
+            password: password.to_owned(),
+        }),
+        _ => Err("expected LOGIN:PASSWORD (a login without '@')".into()),
+    }
+}
+
+/// Seconds, fractions allowed: `10`, `0.5`.
+fn parse_secs(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if secs <= 0.0 {
+        return Err("must be more than 0 seconds".into());
+    }
+    Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_password_and_token() {
+        let cli = Cli::try_parse_from([
+            "trueconf-bot",
+            "--password",
+            "pw-secret",
+            "--token",
+            "tok-secret",
+            "chats",
+        ])
+        .unwrap();
+        let text = format!("{cli:?}");
+        assert!(
+            !text.contains("pw-secret") && !text.contains("tok-secret"),
+            "{text}"
+        );
+    }
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn seconds_and_accounts_parse() {
+        assert_eq!(parse_secs("0.5"), Ok(Duration::from_millis(500)));
+        assert!(parse_secs("0").is_err() && parse_secs("x").is_err());
+        let a = parse_account("bot:pa:ss").unwrap();
+        assert_eq!((a.login.as_str(), a.password.as_str()), ("bot", "pa:ss"));
+        assert!(parse_account("bot").is_err() && parse_account(":pw").is_err());
+    }
+}

@@ -1,0 +1,148 @@
+//! `send-file` and `download`: the files API with a progress bar on stderr.
+
+use crate::args::{DownloadArgs, SendFileArgs};
+use crate::failure::Failure;
+use crate::output::emit;
+use crate::progress::Progress;
+use serde_json::json;
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use trueconf_bot::protocol::ParseMode;
+use trueconf_bot::Client;
+
+/// `send-file`, with its local files checked before connecting.
+#[derive(Debug)]
+pub struct SendFile {
+    args: SendFileArgs,
+    label: String,
+}
+
+impl SendFile {
+    /// Checks that the file (and the preview) can be read.
+    pub fn prepare(args: SendFileArgs) -> Result<SendFile, Failure> {
+        readable_file(&args.path)?;
+        if let Some(preview) = &args.preview {
+            readable_file(preview)?;
+        }
+        let label = args
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Ok(SendFile { args, label })
+    }
+
+    /// Uploads and sends; prints the sent message with its `fileId`.
+    pub fn run(self, client: &Client) -> Result<(), Failure> {
+        let SendFile { args, label } = self;
+        let mut bar = Progress::new(&label);
+        let mut upload = client
+            .file_upload(args.chat_id)
+            .path(&args.path)
+            .progress(|sent, total| bar.update(sent, total));
+        if let Some(caption) = args.caption {
+            upload = upload.caption(caption, ParseMode::Text);
+        }
+        if let Some(preview) = &args.preview {
+            upload = upload.preview_path(preview);
+        }
+        let sent = upload.send();
+        bar.finish();
+        emit(&sent?)
+    }
+}
+
+fn readable_file(path: &Path) -> Result<(), Failure> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => File::open(path)
+            .map(drop)
+            .map_err(|e| Failure::local(path, e)),
+        Ok(_) => Err(Failure::local(path, "not a regular file")),
+        Err(e) => Err(Failure::local(path, e)),
+    }
+}
+
+/// Where a download goes.
+#[derive(Debug)]
+enum Destination {
+    /// A directory: the server's file name, sanitised, never replacing a
+    /// file already there.
+    Dir(PathBuf),
+    /// This file, created or replaced.
+    File(PathBuf),
+}
+
+/// `download`, with its destination checked before connecting.
+#[derive(Debug)]
+pub struct Download {
+    file_id: String,
+    to: Destination,
+}
+
+impl Download {
+    /// Decides where the file goes: `-o DIR`, `-o FILE`, or the current
+    /// directory.
+    pub fn prepare(args: DownloadArgs) -> Result<Download, Failure> {
+        let to = match args.output {
+            None => Destination::Dir(PathBuf::from(".")),
+            Some(path) if path.is_dir() => Destination::Dir(path),
+            Some(path) => {
+                let parent = match path.parent() {
+                    Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                    _ => PathBuf::from("."),
+                };
+                if !parent.is_dir() {
+                    return Err(Failure::local(&parent, "no such directory"));
+                }
+                Destination::File(path)
+            }
+        };
+        Ok(Download {
+            file_id: args.file_id,
+            to,
+        })
+    }
+
+    /// Downloads; prints `{"path","size"}`.
+    pub fn run(self, client: &Client) -> Result<(), Failure> {
+        let mut bar = Progress::new("download");
+        let download = client
+            .file_download(self.file_id)
+            .progress(|got, total| bar.update(got, total));
+        let (path, size) = match self.to {
+            Destination::Dir(dir) => {
+                let path = download.to_dir(&dir);
+                bar.finish();
+                let path = path?;
+                let size = std::fs::metadata(&path)
+                    .map_err(|e| Failure::local(&path, e))?
+                    .len();
+                // `./name` reads better as `name`.
+                let path = match path.strip_prefix(".") {
+                    Ok(relative) if dir == Path::new(".") => relative.to_path_buf(),
+                    _ => path,
+                };
+                (path, size)
+            }
+            Destination::File(path) => {
+                let file = File::create(&path).map_err(|e| Failure::local(&path, e))?;
+                let mut out = BufWriter::new(file);
+                let written = download.to_writer(&mut out).and_then(|n| {
+                    std::io::Write::flush(&mut out)?;
+                    Ok(n)
+                });
+                bar.finish();
+                match written {
+                    Ok(n) => (path, n),
+                    Err(e) => {
+                        drop(out);
+                        let _ = std::fs::remove_file(&path);
+                        return Err(e.into());
+                    }
+                }
+            }
+        };
+        emit(&json!({ "path": path.to_string_lossy(), "size": size }))
+    }
+}

@@ -1,0 +1,130 @@
+//! Fault injection: what a flaky network or server does to a bot.
+
+use super::{session, Inner};
+use crate::transport::socket::lock;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+/// The fault settings every connection consults.
+#[derive(Debug, Default)]
+pub(crate) struct FaultState {
+    refuse: AtomicU64,
+    delay_micros: AtomicU64,
+    stalled: Mutex<bool>,
+    unstalled: Condvar,
+}
+
+impl FaultState {
+    /// Consumes one pending refusal, if any.
+    pub(crate) fn take_refusal(&self) -> bool {
+        self.refuse
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
+    /// How long WebSocket responses are held back.
+    pub(crate) fn response_delay(&self) -> Duration {
+        Duration::from_micros(self.delay_micros.load(Ordering::Relaxed))
+    }
+
+    /// Whether sessions have stopped reading.
+    pub(crate) fn is_stalled(&self) -> bool {
+        *lock(&self.stalled)
+    }
+
+    /// Blocks while stalled, until unstalled, `stop` or `killed` is set.
+    pub(crate) fn wait_while_stalled(&self, stop: &AtomicBool, killed: &AtomicBool) {
+        let mut stalled = lock(&self.stalled);
+        while *stalled && !stop.load(Ordering::SeqCst) && !killed.load(Ordering::SeqCst) {
+            stalled = match self
+                .unstalled
+                .wait_timeout(stalled, Duration::from_millis(100))
+            {
+                Ok((g, _)) => g,
+                Err(p) => p.into_inner().0,
+            };
+        }
+    }
+
+    /// Wakes every session waiting in [`FaultState::wait_while_stalled`].
+    pub(crate) fn wake_all(&self) {
+        let _guard = lock(&self.stalled);
+        self.unstalled.notify_all();
+    }
+
+    fn set_stalled(&self, on: bool) {
+        *lock(&self.stalled) = on;
+        self.unstalled.notify_all();
+    }
+}
+
+/// Fault controls of a running emulator (from [`super::Emulator::faults`]).
+/// The same faults are available over HTTP as
+/// `POST /emulator/v1/faults/<name>` with a JSON body for parameters:
+/// `drop_connections`, `refuse_next {"count": N}`,
+/// `delay_responses {"millis": N}`, `stall {"enabled": bool}`,
+/// `send_malformed`, `send_unknown_event {"method": M}`, `expire_tokens`.
+#[derive(Clone)]
+pub struct Faults {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Faults {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Faults").finish_non_exhaustive()
+    }
+}
+
+impl Faults {
+    pub(crate) fn new(inner: Arc<Inner>) -> Faults {
+        Faults { inner }
+    }
+
+    /// Drops every WebSocket connection at once, without a close frame, as
+    /// a network failure would. (Plain HTTP connections stay open.)
+    pub fn drop_connections(&self) {
+        session::drop_all(&self.inner);
+    }
+
+    /// Refuses the next `n` connections: each is closed without an answer
+    /// as soon as its request head arrives (requests to the control API
+    /// under `/emulator/` are not counted).
+    pub fn refuse_next(&self, n: u64) {
+        self.inner.faults.refuse.store(n, Ordering::SeqCst);
+    }
+
+    /// Holds back every WebSocket response by `delay` (zero: no delay).
+    /// Requests still take effect at once, and events are not delayed.
+    pub fn delay_responses(&self, delay: Duration) {
+        let micros = u64::try_from(delay.as_micros()).unwrap_or(u64::MAX);
+        self.inner
+            .faults
+            .delay_micros
+            .store(micros, Ordering::SeqCst);
+    }
+
+    /// Stops (`true`) or resumes (`false`) reading from every WebSocket;
+    /// events are still written while stalled.
+    pub fn stall(&self, on: bool) {
+        self.inner.faults.set_stalled(on);
+        session::wake_all(&self.inner);
+    }
+
+    /// Sends a frame that is not valid JSON to every authenticated session.
+    pub fn send_malformed(&self) {
+        session::send_malformed_all(&self.inner);
+    }
+
+    /// Sends an event with this method (payload `{}`) to every
+    /// authenticated session; it expects an ack like any event.
+    pub fn send_unknown_event(&self, method: &str) {
+        session::send_event_all(&self.inner, method, &serde_json::json!({}));
+    }
+
+    /// Expires every token issued so far: `auth` with one gets errorCode 203.
+    pub fn expire_tokens(&self) {
+        lock(&self.inner.tokens).expire_all();
+    }
+}

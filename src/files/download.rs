@@ -1,0 +1,265 @@
+//! Downloading files and previews: wait until the file is ready, stream
+//! `GET downloadUrl` into a writer, verify the byte count.
+
+use super::error::{FileError, Transfer};
+use super::http;
+use super::multipart::Progress;
+use super::safe_path::{sanitize, TempFile};
+use crate::error::{Error, Result};
+use crate::Client;
+use std::fmt;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Bytes moved per read.
+const CHUNK: usize = 64 * 1024;
+
+/// What is downloaded: its URL, size and name.
+struct Target {
+    url: String,
+    size: u64,
+    name: String,
+}
+
+/// A download being prepared; from [`Client::file_download`].
+#[must_use = "nothing is downloaded until to_writer() or to_dir()"]
+pub struct FileDownload<'a> {
+    client: &'a Client,
+    file_id: String,
+    preview: Option<usize>,
+    progress: Option<Progress<'a>>,
+    ready_timeout: Duration,
+    timeout: Duration,
+    overwrite: bool,
+}
+
+impl fmt::Debug for FileDownload<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FileDownload")
+            .field("file_id", &self.file_id)
+            .field("preview", &self.preview)
+            .field("ready_timeout", &self.ready_timeout)
+            .field("timeout", &self.timeout)
+            .field("overwrite", &self.overwrite)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Downloads file `file_id` into `out` and returns the byte count
+    /// (verified against the size the server reports). A file still
+    /// uploading to the server is waited for up to the client's request
+    /// timeout (see [`Client::wait_file_ready`]).
+    pub fn download<W: Write + ?Sized>(&self, file_id: &str, out: &mut W) -> Result<u64> {
+        self.file_download(file_id).to_writer(out)
+    }
+
+    /// Downloads the first preview of file `file_id` into `out`.
+    pub fn download_preview<W: Write + ?Sized>(&self, file_id: &str, out: &mut W) -> Result<u64> {
+        self.file_download(file_id).preview(0).to_writer(out)
+    }
+
+    /// Downloads file `file_id` into directory `dir`, under the name the
+    /// server reports made safe (never outside `dir`; an existing file is
+    /// not replaced: `name (1).ext` is used instead). The file appears only
+    /// when complete and verified. Returns its path.
+    pub fn download_to_path(&self, file_id: &str, dir: impl AsRef<Path>) -> Result<PathBuf> {
+        self.file_download(file_id).to_dir(dir)
+    }
+
+    /// Starts a download with options (a preview, progress, timeouts).
+    pub fn file_download(&self, file_id: impl Into<String>) -> FileDownload<'_> {
+        FileDownload {
+            client: self,
+            file_id: file_id.into(),
+            preview: None,
+            progress: None,
+            ready_timeout: self.timeout(),
+            timeout: self.timeout(),
+            overwrite: false,
+        }
+    }
+}
+
+impl<'a> FileDownload<'a> {
+    /// Downloads the file's preview number `index` (0: the first) instead
+    /// of the file.
+    pub fn preview(mut self, index: usize) -> Self {
+        self.preview = Some(index);
+        self
+    }
+
+    /// Called as bytes arrive with `(bytes received, size)`; once with
+    /// `(0, 0)` for an empty file.
+    pub fn progress(mut self, progress: impl FnMut(u64, u64) + 'a) -> Self {
+        self.progress = Some(Box::new(progress));
+        self
+    }
+
+    /// How long to wait for a file still uploading to the server (default:
+    /// the client's request timeout).
+    pub fn ready_timeout(mut self, timeout: Duration) -> Self {
+        self.ready_timeout = timeout;
+        self
+    }
+
+    /// The longest the HTTP transfer may stall (no byte moving), and the
+    /// longest wait for each answer (default: the client's request timeout).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// With [`to_dir`](FileDownload::to_dir): replace an existing file of
+    /// the same name instead of picking a free `name (n)` (default: off).
+    pub fn overwrite(mut self, overwrite: bool) -> Self {
+        self.overwrite = overwrite;
+        self
+    }
+
+    /// Downloads into `out`; returns the byte count.
+    pub fn to_writer<W: Write + ?Sized>(mut self, out: &mut W) -> Result<u64> {
+        let target = self.target()?;
+        self.fetch(&target, out)
+    }
+
+    /// Downloads into directory `dir` (see [`Client::download_to_path`]).
+    pub fn to_dir(mut self, dir: impl AsRef<Path>) -> Result<PathBuf> {
+        let dir = dir.as_ref();
+        if !std::fs::metadata(dir).map(|m| m.is_dir()).unwrap_or(false) {
+            return Err(Error::Io(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{} is not a directory", dir.display()),
+            )));
+        }
+        let target = self.target()?;
+        let name = sanitize(&target.name);
+        let mut temp = TempFile::create(dir, &name)?;
+        {
+            let mut out = BufWriter::with_capacity(CHUNK, temp.file()?);
+            self.fetch(&target, &mut out)?;
+            out.flush()?;
+        }
+        Ok(temp.persist(dir, &name, self.overwrite)?)
+    }
+
+    /// Waits for the file and picks the file or the preview.
+    fn target(&self) -> Result<Target> {
+        let info = self
+            .client
+            .wait_file_ready(&self.file_id, self.ready_timeout)?;
+        let no_url = || FileError::NoDownloadUrl {
+            file_id: self.file_id.clone(),
+        };
+        match self.preview {
+            None => Ok(Target {
+                url: info.download_url.ok_or_else(no_url)?,
+                size: info.size,
+                name: info.name,
+            }),
+            Some(index) => {
+                let preview =
+                    info.previews
+                        .into_iter()
+                        .nth(index)
+                        .ok_or_else(|| FileError::NoPreview {
+                            file_id: self.file_id.clone(),
+                            index,
+                        })?;
+                Ok(Target {
+                    url: preview.download_url.ok_or_else(no_url)?,
+                    size: preview.size,
+                    name: preview.name,
+                })
+            }
+        }
+    }
+
+    /// `GET` the target into `out`, counting and verifying the bytes.
+    fn fetch<W: Write + ?Sized>(&mut self, target: &Target, out: &mut W) -> Result<u64> {
+        let inner = self.client.inner();
+        let url = if inner.config.rewrite_download_urls {
+            inner.config.endpoint.rebase(&target.url)
+        } else {
+            target.url.clone()
+        };
+        let timeout = self.timeout;
+        let mut response = inner
+            .agent
+            .get(&url)
+            .config()
+            .timeout_per_read(Some(timeout))
+            .timeout_recv_response(Some(timeout))
+            .build()
+            .call()
+            .map_err(|e| http::transport_error(e, &url, timeout))?;
+        let status = response.status().as_u16();
+        if status != 200 {
+            let text = response
+                .body_mut()
+                .with_config()
+                .limit(http::ERROR_BODY_LIMIT)
+                .lossy_utf8(true)
+                .read_to_string()
+                .unwrap_or_default();
+            return Err(http::refusal(Transfer::Download, status, &text, &url));
+        }
+        let expected = target.size;
+        let mismatch = |actual| FileError::SizeMismatch {
+            what: "the download",
+            expected,
+            actual,
+        };
+        if let Some(announced) = response.body().content_length() {
+            if announced != expected {
+                return Err(mismatch(announced).into());
+            }
+        }
+        let mut body = response.body_mut().as_reader();
+        let mut buf = vec![0u8; CHUNK];
+        let mut received = 0u64;
+        loop {
+            let n = match body.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if received < expected && is_cut_short(&e) => {
+                    log::debug!("download of {} cut short: {e}", http::shown(&url));
+                    return Err(mismatch(received).into());
+                }
+                Err(e) => return Err(http::body_error(e, timeout)),
+            };
+            let total = received + n as u64;
+            if total > expected {
+                return Err(mismatch(total).into());
+            }
+            out.write_all(&buf[..n])?;
+            received = total;
+            if let Some(progress) = self.progress.as_mut() {
+                progress(received, expected);
+            }
+        }
+        if received != expected {
+            return Err(mismatch(received).into());
+        }
+        if expected == 0 {
+            if let Some(progress) = self.progress.as_mut() {
+                progress(0, 0);
+            }
+        }
+        out.flush()?;
+        Ok(received)
+    }
+}
+
+/// Whether a read error means the connection ended before the body did.
+fn is_cut_short(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::UnexpectedEof
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+    )
+}

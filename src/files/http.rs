@@ -1,0 +1,91 @@
+//! The HTTP side of files: per-transfer timeouts, URLs safe to show, and
+//! the server's refusals as typed errors.
+
+use super::error::{FileError, Transfer};
+use crate::auth::{http_error, http_status};
+use crate::error::{ApiErrorCode, Error};
+use std::time::Duration;
+
+/// The upload endpoint.
+pub(crate) const FILES_PATH: &str = "/bridge/api/client/v1/files";
+
+/// The most of an error body that is read.
+pub(crate) const ERROR_BODY_LIMIT: u64 = 64 * 1024;
+
+/// A URL without its query string, which may hold a token.
+pub(crate) fn shown(url: &str) -> &str {
+    url.split('?').next().unwrap_or(url)
+}
+
+/// A ureq error as the crate's error, naming the URL without its query.
+pub(crate) fn transport_error(e: ureq::Error, url: &str, timeout: Duration) -> Error {
+    http_error(e, shown(url), timeout)
+}
+
+/// An I/O error while a body moves: a timeout as [`Error::Timeout`], the
+/// rest as they are.
+pub(crate) fn body_error(e: std::io::Error, timeout: Duration) -> Error {
+    if e.kind() == std::io::ErrorKind::TimedOut {
+        Error::Timeout {
+            kind: crate::error::TimeoutKind::Http,
+            after: timeout,
+        }
+    } else {
+        Error::Io(e)
+    }
+}
+
+/// An unsuccessful HTTP answer: [`FileError::Refused`] when the body is the
+/// server's `{"error": code, "error_description": text}`, otherwise
+/// [`Error::Http`].
+pub(crate) fn refusal(transfer: Transfer, status: u16, body: &str, url: &str) -> Error {
+    #[derive(serde::Deserialize)]
+    struct Refused {
+        #[serde(deserialize_with = "crate::protocol::lenient::u32_any")]
+        error: u32,
+        #[serde(default)]
+        error_description: Option<String>,
+    }
+    // The spec's example has a trailing comma: tolerate it.
+    let cleaned = body.trim().replace(",\n}", "\n}").replace(",}", "}");
+    match serde_json::from_str::<Refused>(&cleaned) {
+        Ok(r) => FileError::Refused {
+            transfer,
+            status,
+            code: ApiErrorCode::from_code(r.error),
+            description: r.error_description.unwrap_or_default(),
+        }
+        .into(),
+        Err(_) => http_status(status, url, body),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_keep_the_code_and_description() {
+        let e = refusal(
+            Transfer::Upload,
+            400,
+            "{\n  \"error\": 310,\n  \"error_description\": \"No upload task ID provided\",\n}",
+            "http://h/x",
+        );
+        assert_eq!(e.api_code(), Some(ApiErrorCode::FileUploadFailed));
+        assert!(e.to_string().contains("No upload task ID provided"), "{e}");
+        let e = refusal(
+            Transfer::Download,
+            502,
+            "<html>bad gateway",
+            "http://h/f?token=s",
+        );
+        match e {
+            Error::Http { status, url, .. } => {
+                assert_eq!((status, url.as_str()), (502, "http://h/f"))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(shown("https://h/f?file_id=1&token=s"), "https://h/f");
+    }
+}

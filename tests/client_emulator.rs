@@ -1,0 +1,200 @@
+//! The client against the emulator over real sockets: OAuth, auth, a
+//! conversation, and TLS trust decisions.
+#![cfg(feature = "emulator")]
+
+use std::time::Duration;
+use trueconf_bot::emulator::Emulator;
+use trueconf_bot::protocol::methods::SendMessage;
+use trueconf_bot::protocol::{Content, ParseMode};
+use trueconf_bot::{ApiErrorCode, Client, Error, Event};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn emulator(tls: bool) -> Emulator {
+    let mut b = Emulator::builder()
+        .user("bot", "bot-pw", "Bot")
+        .user("alice", "alice-pw", "Alice");
+    if tls {
+        b = b.tls_generated();
+    }
+    b.start().expect("emulator starts")
+}
+
+fn next_message(client: &Client) -> trueconf_bot::protocol::Envelope {
+    loop {
+        match client.events().recv_timeout(WAIT).unwrap() {
+            Some(Event::NewMessage(m)) => return m,
+            Some(_) => continue,
+            None => panic!("no message within {WAIT:?}"),
+        }
+    }
+}
+
+#[test]
+fn password_login_conversation_and_typed_events() {
+    let emu = emulator(false);
+    let bot = Client::builder(emu.url())
+        .credentials("bot", "bot-pw")
+        .connect()
+        .unwrap();
+    assert!(
+        bot.user_id().starts_with(&emu.user_id("bot")),
+        "{}",
+        bot.user_id()
+    );
+
+    let alice = emu.user("alice");
+    let chat = alice.create_p2p_chat("bot").unwrap();
+    alice.send_message(&chat, "ping").unwrap();
+    let incoming = next_message(&bot);
+    assert_eq!(incoming.chat_id, chat);
+    assert_eq!(incoming.author.id, emu.user_id("alice"));
+    match &incoming.content {
+        Content::Text(t) => assert_eq!(t.text, "ping"),
+        other => panic!("{other:?}"),
+    }
+
+    let reply = SendMessage::new(&chat, "<b>pong</b>")
+        .parse_mode(ParseMode::Html)
+        .reply_to(&incoming.message_id);
+    let sent = bot.request(&reply).unwrap();
+    let stored = bot.get_message_by_id(&sent.message_id).unwrap();
+    assert_eq!(
+        stored.reply_message_id.as_deref(),
+        Some(incoming.message_id.as_str())
+    );
+    let history: Vec<_> = bot
+        .history(&chat, 1)
+        .map(|m| m.unwrap().message_id)
+        .collect();
+    assert_eq!(
+        history,
+        vec![sent.message_id.clone(), incoming.message_id.clone()]
+    );
+
+    match bot.get_chat_by_id("no-such-chat") {
+        Err(Error::Api { code, .. }) => assert_eq!(code, ApiErrorCode::ChatNotFound),
+        other => panic!("{other:?}"),
+    }
+    bot.close();
+}
+
+#[test]
+fn a_wrong_password_is_a_typed_oauth_error() {
+    let emu = emulator(false);
+    match Client::builder(emu.url())
+        .credentials("bot", "nope")
+        .connect()
+    {
+        Err(Error::OAuth { error, .. }) => assert_eq!(error, "invalid_grant"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_garbage_token_is_refused_with_201() {
+    let emu = emulator(false);
+    match Client::builder(emu.url()).token("garbage").connect() {
+        Err(Error::Api { code, method }) => {
+            assert_eq!(
+                (code, method.as_str()),
+                (ApiErrorCode::InvalidCredentials, "auth")
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn tls_with_the_private_ca_trusted() {
+    let emu = emulator(true);
+    assert!(emu.url().starts_with("https://"));
+    let ca = emu.ca_pem().expect("generated CA");
+    let bot = Client::builder(emu.url())
+        .ca_cert_pem(ca)
+        .credentials("bot", "bot-pw")
+        .connect()
+        .unwrap();
+    let chat = bot.create_group_chat("secure").unwrap().chat_id;
+    bot.send_message(&chat, "over TLS").unwrap();
+    bot.close();
+}
+
+#[test]
+fn tls_unknown_ca_is_rejected_clearly() {
+    let emu = emulator(true);
+    match Client::builder(emu.url())
+        .credentials("bot", "bot-pw")
+        .connect()
+    {
+        Err(Error::Tls(msg)) => assert!(msg.contains("not trusted"), "{msg}"),
+        other => panic!("expected a TLS error, got {other:?}"),
+    }
+    // The same refusal on the WebSocket path, with a token (no HTTP first).
+    match Client::builder(emu.url()).token("t").connect() {
+        Err(Error::Tls(msg)) => assert!(msg.contains("not trusted"), "{msg}"),
+        other => panic!("expected a TLS error, got {other:?}"),
+    }
+}
+
+#[test]
+fn tls_accept_any_only_when_asked() {
+    let emu = emulator(true);
+    let bot = Client::builder(emu.url())
+        .danger_accept_invalid_certs(true)
+        .credentials("bot", "bot-pw")
+        .connect()
+        .unwrap();
+    assert!(!bot.user_id().is_empty());
+    bot.close();
+}
+
+#[test]
+fn a_bad_ca_file_is_a_configuration_error() {
+    match Client::builder("https://127.0.0.1:1")
+        .ca_cert_pem("not a pem")
+        .token("t")
+        .connect()
+    {
+        Err(Error::Config(msg)) => assert!(msg.contains("CERTIFICATE"), "{msg}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn paging_walks_every_chat_participant_and_message() {
+    let emu = emulator(false);
+    let bot = Client::builder(emu.url())
+        .credentials("bot", "bot-pw")
+        .connect()
+        .unwrap();
+    let mut created: Vec<String> = (0..5)
+        .map(|i| bot.create_group_chat(format!("room {i}")).unwrap().chat_id)
+        .collect();
+    let mut listed: Vec<String> = bot.chats(2).map(|c| c.unwrap().chat_id).collect();
+    created.sort();
+    listed.sort();
+    assert_eq!(listed, created);
+
+    let room = &created[0];
+    bot.add_chat_participant(room, emu.user_id("alice"))
+        .unwrap();
+    let people: Vec<String> = bot
+        .participants(room, 1)
+        .map(|p| p.unwrap().user_id)
+        .collect();
+    assert_eq!(people.len(), 2, "{people:?}");
+
+    let sent: Vec<String> = (0..7)
+        .map(|i| bot.send_message(room, format!("m{i}")).unwrap().message_id)
+        .collect();
+    let walked: Vec<String> = bot
+        .history(room, 3)
+        .map(|m| m.unwrap())
+        .filter(|m| matches!(m.content, Content::Text(_)))
+        .map(|m| m.message_id)
+        .collect();
+    let newest_first: Vec<String> = sent.into_iter().rev().collect();
+    assert_eq!(walked, newest_first);
+    bot.close();
+}

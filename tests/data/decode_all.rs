@@ -1,0 +1,100 @@
+// Every decoding step the client runs on text from the network, for one
+// frame. Shared (with `include!`) by the property test
+// (tests/reliability_decode_props.rs) and the fuzz target (fuzz/): it must
+// never panic, whatever the input.
+
+/// The server requests the client types, plus names it does not know.
+const EVENT_METHODS: &[&str] = &[
+    "sendMessage",
+    "editMessage",
+    "removeMessage",
+    "createP2PChat",
+    "createGroupChat",
+    "createChannel",
+    "createFavoritesChat",
+    "removeChat",
+    "addChatParticipant",
+    "removeChatParticipant",
+    "changeParticipantRole",
+    "clearHistory",
+    "editChatTitle",
+    "editChatAvatar",
+    "getFileUploadLimits",
+    "uploadFileProgress",
+    "uploadingProgress",
+    "command",
+    "ping",
+    "",
+];
+
+/// Decodes `raw` as the response payload of every method.
+fn decode_responses(raw: &str) {
+    use trueconf_bot::protocol::methods::*;
+    use trueconf_bot::protocol::Method;
+    macro_rules! each {
+        ($($m:ty),* $(,)?) => {
+            $(
+                if let Ok(mut decoded) = serde_json::from_str::<<$m as Method>::Response>(raw) {
+                    let _ = format!("{decoded:?}");
+                    let _ = &mut decoded;
+                }
+            )*
+        };
+    }
+    each!(
+        Auth, SendMessage, EditMessage, ForwardMessage, GetMessageById, GetChatHistory,
+        RemoveMessage, SendChatActivity, SendSurvey, EditSurvey, GetUserDisplayName, UploadFile,
+        SendFile, GetFileInfo, SubscribeFileProgress, UnsubscribeFileProgress,
+        GetFileUploadLimits, AddChatParticipant, RemoveChatParticipant, GetChatParticipants,
+        HasChatParticipant, GetChatParticipant, ChangeParticipantRole, CreateP2PChat,
+        CreateGroupChat, CreateChannel, CreateFavoritesChat, GetChatById, GetChats, RemoveChat,
+        ClearHistory, EditChatTitle, EditChatAvatar,
+    );
+    if let Ok(mut history) = serde_json::from_str::<ChatHistory>(raw) {
+        trueconf_bot::protocol::sort_envelopes(&mut history.messages);
+    }
+}
+
+/// Decodes one event and everything the application may do with it.
+fn decode_one_event(method: &str, payload: Option<&serde_json::value::RawValue>) {
+    let event = trueconf_bot::protocol::decode_event(method, payload);
+    let _ = event.kind();
+    let _ = event.to_json().to_string();
+    let _ = format!("{event:?}");
+    if let Some((wire_method, wire_payload)) = event.to_wire() {
+        // What the emulator writes back must decode too.
+        if let Ok(raw) = serde_json::value::to_raw_value(&wire_payload) {
+            let _ = trueconf_bot::protocol::decode_event(&wire_method, Some(&raw));
+        }
+    }
+}
+
+/// Runs `text` through frame parsing, event and response decoding, and
+/// (when it is JSON) through every event and response type as a payload.
+pub fn decode_all(text: &str) {
+    use trueconf_bot::protocol::frame::{error_code, Frame};
+    match Frame::parse(text) {
+        Ok(Frame::Request {
+            id,
+            method,
+            payload,
+        }) => {
+            decode_one_event(&method, payload.as_deref());
+            let _ = trueconf_bot::protocol::frame::ack_text(id);
+        }
+        Ok(Frame::Response { payload, .. }) => {
+            let _ = error_code(payload.as_deref());
+            decode_responses(payload.as_deref().map(|p| p.get()).unwrap_or("{}"));
+        }
+        Err(e) => {
+            let _ = e.to_string();
+        }
+    }
+    if let Ok(raw) = serde_json::from_str::<Box<serde_json::value::RawValue>>(text) {
+        let _ = error_code(Some(&raw));
+        for method in EVENT_METHODS {
+            decode_one_event(method, Some(&raw));
+        }
+        decode_responses(raw.get());
+    }
+}

@@ -1,0 +1,214 @@
+//! The C ABI's thread-safety promises, called from Rust threads: one handle
+//! shared by senders, an event waiter and a closer.
+#![cfg(all(feature = "ffi", feature = "emulator"))]
+#![allow(unsafe_code)]
+
+use std::ffi::{c_char, CStr, CString};
+use std::ptr;
+use std::time::{Duration, Instant};
+use trueconf_bot::emulator::Emulator;
+use trueconf_bot::ffi::*;
+
+/// The handle, shareable between threads as the C docs promise.
+#[derive(Clone, Copy)]
+struct Shared(*const TcbClient);
+// SAFETY: the C ABI documents every function used here as thread-safe on
+// one handle; the handle is freed only after every thread is joined.
+unsafe impl Send for Shared {}
+// SAFETY: as above.
+unsafe impl Sync for Shared {}
+
+fn c(s: &str) -> CString {
+    CString::new(s).unwrap()
+}
+
+/// Takes ownership of a string the library returned.
+fn take(p: *mut c_char) -> String {
+    assert!(!p.is_null());
+    // SAFETY: `p` is a NUL-terminated string the library returned, freed once
+    // right after copying.
+    let s = unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned();
+    // SAFETY: as above.
+    unsafe { tcb_string_free(p) };
+    s
+}
+
+fn last_error() -> String {
+    let mut message = ptr::null_mut();
+    // SAFETY: `message` is a local pointer slot.
+    assert_eq!(
+        unsafe { tcb_last_error_message(&mut message) },
+        TcbStatus::Ok
+    );
+    take(message)
+}
+
+fn connected(emu: &Emulator) -> *mut TcbClient {
+    let mut client = ptr::null_mut();
+    // SAFETY: valid C strings and local out-parameters throughout.
+    unsafe {
+        assert_eq!(
+            tcb_client_new(c(emu.url()).as_ptr(), &mut client),
+            TcbStatus::Ok
+        );
+        assert_eq!(
+            tcb_client_set_credentials(client, c("bot").as_ptr(), c("bot-pw").as_ptr()),
+            TcbStatus::Ok
+        );
+        assert_eq!(
+            tcb_client_set_timeouts(client, 5000, 5000, 5000),
+            TcbStatus::Ok
+        );
+        assert_eq!(
+            tcb_client_connect(client),
+            TcbStatus::Ok,
+            "{}",
+            last_error()
+        );
+    }
+    client
+}
+
+fn p2p_chat(client: *const TcbClient, peer: &str) -> String {
+    let mut out = ptr::null_mut();
+    let payload = c(&format!("{{\"userId\":\"{peer}\"}}"));
+    // SAFETY: valid handle, C strings and out-parameter.
+    let status = unsafe {
+        tcb_client_call(
+            client,
+            c("createP2PChat").as_ptr(),
+            payload.as_ptr(),
+            &mut out,
+        )
+    };
+    assert_eq!(status, TcbStatus::Ok, "{}", last_error());
+    let response: serde_json::Value = serde_json::from_str(&take(out)).unwrap();
+    response["chatId"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn one_handle_sends_from_many_threads_at_once() {
+    let emu = Emulator::builder()
+        .user("bot", "bot-pw", "Bot")
+        .user("alice", "alice-pw", "Alice")
+        .start()
+        .unwrap();
+    let client = connected(&emu);
+    let chat = p2p_chat(client, &emu.user_id("alice"));
+    let shared = Shared(client);
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let chat = chat.clone();
+            std::thread::spawn(move || {
+                let shared = shared;
+                (0..10)
+                    .map(|i| {
+                        let mut id = ptr::null_mut();
+                        let text = c(&format!("thread {t} message {i}"));
+                        // SAFETY: the handle outlives the threads; valid C
+                        // strings and out-parameter.
+                        let status = unsafe {
+                            tcb_client_send_message(
+                                shared.0,
+                                c(&chat).as_ptr(),
+                                text.as_ptr(),
+                                ptr::null(),
+                                ptr::null(),
+                                &mut id,
+                            )
+                        };
+                        assert_eq!(status, TcbStatus::Ok, "{}", last_error());
+                        take(id)
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut ids: Vec<String> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 40, "every message got its own id");
+    let history = emu
+        .user("alice")
+        .call(
+            "getChatHistory",
+            serde_json::json!({"chatId": chat, "count": 100}),
+        )
+        .unwrap();
+    assert_eq!(
+        history.to_string().matches("message ").count(),
+        40,
+        "{history}"
+    );
+    // SAFETY: every other thread has been joined.
+    unsafe { tcb_client_free(client) };
+}
+
+#[test]
+fn close_from_another_thread_ends_an_event_wait() {
+    let emu = Emulator::builder()
+        .user("bot", "bot-pw", "Bot")
+        .start()
+        .unwrap();
+    let client = connected(&emu);
+    let shared = Shared(client);
+    let waiter = std::thread::spawn(move || {
+        let shared = shared;
+        let mut json = ptr::null_mut();
+        let started = Instant::now();
+        // SAFETY: the handle outlives this thread; local out-parameter.
+        let status = unsafe { tcb_client_next_event(shared.0, 60_000, &mut json) };
+        assert!(json.is_null());
+        (status, started.elapsed(), last_error())
+    });
+    // The waiter is blocked in next_event (or about to be): close must end
+    // its wait either way, long before its 60 s.
+    // SAFETY: valid handle.
+    assert_eq!(unsafe { tcb_client_close(client) }, TcbStatus::Ok);
+    let (status, waited, message) = waiter.join().unwrap();
+    assert_eq!(status, TcbStatus::Closed, "{message}");
+    assert!(waited < Duration::from_secs(10), "{waited:?}");
+    // SAFETY: the waiter has been joined.
+    unsafe { tcb_client_free(client) };
+}
+
+#[test]
+fn a_failed_connect_keeps_the_configuration_for_a_retry() {
+    let emu = Emulator::builder()
+        .user("bot", "bot-pw", "Bot")
+        .start()
+        .unwrap();
+    let mut client = ptr::null_mut();
+    // SAFETY: valid C strings and local out-parameters throughout.
+    unsafe {
+        assert_eq!(
+            tcb_client_new(c(emu.url()).as_ptr(), &mut client),
+            TcbStatus::Ok
+        );
+        assert_eq!(
+            tcb_client_set_credentials(client, c("bot").as_ptr(), c("wrong").as_ptr()),
+            TcbStatus::Ok
+        );
+        assert_eq!(tcb_client_connect(client), TcbStatus::Auth);
+        let mut code = 7;
+        assert_eq!(tcb_last_error_code(&mut code), TcbStatus::Ok);
+        assert_eq!(code, 0, "an OAuth refusal is not an API errorCode");
+        assert_eq!(
+            tcb_client_set_credentials(client, c("bot").as_ptr(), c("bot-pw").as_ptr()),
+            TcbStatus::Ok
+        );
+        assert_eq!(
+            tcb_client_connect(client),
+            TcbStatus::Ok,
+            "{}",
+            last_error()
+        );
+        let mut user = ptr::null_mut();
+        assert_eq!(tcb_client_user_id(client, &mut user), TcbStatus::Ok);
+        assert!(take(user).starts_with(&emu.user_id("bot")));
+        tcb_client_free(client);
+    }
+}

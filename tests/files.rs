@@ -1,0 +1,823 @@
+//! Files through the emulator and on the wire: uploads and downloads
+//! byte-exact, previews, files still uploading, NOT_AVAILABLE, refused
+//! uploads, upload limits, download verification, safe file names.
+
+mod support;
+
+use serde_json::{json, Value};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use support::peer::{script, Script};
+use trueconf_bot::emulator::{Direction, Emulator};
+use trueconf_bot::files::{FileError, UploadPart};
+use trueconf_bot::protocol::{FileReadyState, ParseMode};
+use trueconf_bot::{ApiErrorCode, Client, Error, Event, ReconnectPolicy, TimeoutKind};
+
+const KIB: usize = 1024;
+const MIB: usize = 1024 * 1024;
+
+/// Deterministic bytes that differ with `seed` (xorshift).
+fn data(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+fn emulator() -> Emulator {
+    emulator_with(Emulator::builder())
+}
+
+fn emulator_with(builder: trueconf_bot::emulator::EmulatorBuilder) -> Emulator {
+    builder
+        .user("bot", "bot-pw", "Bot")
+        .user("alice", "alice-pw", "Alice")
+        .start()
+        .expect("emulator")
+}
+
+fn connect(url: &str) -> Client {
+    Client::builder(url)
+        .credentials("bot", "bot-pw")
+        .reconnect(ReconnectPolicy::disabled())
+        .request_timeout(Duration::from_secs(10))
+        .connect()
+        .expect("connect")
+}
+
+/// Alice's p2p chat with the bot.
+fn chat(emu: &Emulator) -> String {
+    emu.user("alice").create_p2p_chat("bot").expect("chat")
+}
+
+/// A fresh empty directory.
+fn temp_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "tcb-files-{tag}-{}-{:?}",
+        std::process::id(),
+        Instant::now()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The bot's requests with this method, as JSON, in order.
+fn sent(emu: &Emulator, method: &str) -> Vec<Value> {
+    emu.frames()
+        .into_iter()
+        .filter(|f| f.direction == Direction::In)
+        .filter_map(|f| serde_json::from_str::<Value>(&f.text).ok())
+        .filter(|v| v["method"] == method)
+        .collect()
+}
+
+/// Waits (bounded) until the emulator has answered the bot's first request
+/// with this method.
+fn wait_for_answer(emu: &Emulator, method: &str) {
+    let answered = emu.wait_frames(Duration::from_secs(10), |frames| {
+        let parsed = |dir: Direction| {
+            frames
+                .iter()
+                .filter(move |f| f.direction == dir)
+                .filter_map(|f| serde_json::from_str::<Value>(&f.text).ok())
+        };
+        let request_id = parsed(Direction::In)
+            .find(|v| v["method"] == method)
+            .map(|v| v["id"].clone());
+        request_id.is_some_and(|id| parsed(Direction::Out).any(|v| v["type"] == 2 && v["id"] == id))
+    });
+    assert!(answered, "no answer to {method} within 10 s");
+}
+
+fn file_error(e: Error) -> FileError {
+    match e {
+        Error::File(f) => f,
+        other => panic!("expected a file error, got {other:?}"),
+    }
+}
+
+#[test]
+fn upload_then_download_is_byte_exact_for_every_size() {
+    let emu = emulator();
+    let chat = chat(&emu);
+    let client = connect(emu.url());
+    for (i, size) in [0, 1, 64 * KIB, 8 * MIB].into_iter().enumerate() {
+        let bytes = data(size, i as u64);
+        let mut reports = Vec::new();
+        let sent_file = client
+            .file_upload(&chat)
+            .reader(&bytes[..], size as u64, format!("blob-{size}.bin"))
+            .progress(|s, t| reports.push((s, t)))
+            .send()
+            .unwrap();
+        assert_eq!(reports.last(), Some(&(size as u64, size as u64)));
+        assert!(reports.windows(2).all(|w| w[0].0 < w[1].0));
+        let file_id = sent_file.file_id.expect("fileId");
+        let info = client.get_file_info(&file_id).unwrap();
+        assert_eq!(
+            (info.name.as_str(), info.size, info.mime_type.as_str()),
+            (
+                format!("blob-{size}.bin").as_str(),
+                size as u64,
+                "application/octet-stream"
+            )
+        );
+        assert!(info.previews.is_empty());
+        let mut got = Vec::new();
+        let mut seen = Vec::new();
+        let n = client
+            .file_download(&file_id)
+            .progress(|r, t| seen.push((r, t)))
+            .to_writer(&mut got)
+            .unwrap();
+        assert_eq!(n, size as u64);
+        assert!(got == bytes, "size {size}: downloaded bytes differ");
+        assert_eq!(seen.last(), Some(&(size as u64, size as u64)));
+    }
+    // On the wire: the SDK's uploadFile payload, then sendFile.
+    let tasks = sent(&emu, "uploadFile");
+    assert_eq!(tasks.len(), 4);
+    assert_eq!(
+        tasks[3]["payload"],
+        json!({"fileSize": 8 * MIB, "fileName": "blob-8388608.bin"})
+    );
+    assert_eq!(sent(&emu, "sendFile").len(), 4);
+}
+
+#[test]
+fn send_file_from_a_path_with_caption_reply_and_download_to_path() {
+    let emu = emulator();
+    let chat = chat(&emu);
+    let question = emu
+        .user("alice")
+        .send_message(&chat, "the report?")
+        .unwrap();
+    let client = connect(emu.url());
+    let dir = temp_dir("path");
+    let source = dir.join("report.pdf");
+    let bytes = data(100 * KIB + 7, 42);
+    std::fs::write(&source, &bytes).unwrap();
+
+    let plain = client.send_file(&chat, &source).unwrap();
+    let with_caption = client
+        .file_upload(&chat)
+        .path(&source)
+        .caption("<b>Weekly</b>", ParseMode::Html)
+        .reply_to(&question)
+        .send()
+        .unwrap();
+    assert!(with_caption.caption_message_id.is_some());
+    let last = sent(&emu, "sendFile").pop().unwrap();
+    assert_eq!(last["payload"]["replyMessageId"], question.as_str());
+    assert_eq!(
+        last["payload"]["content"]["caption"],
+        json!({"text": "<b>Weekly</b>", "parseMode": "html"})
+    );
+
+    let out = temp_dir("path-out");
+    let file_id = plain.file_id.unwrap();
+    assert_eq!(
+        client.get_file_info(&file_id).unwrap().mime_type,
+        "application/pdf"
+    );
+    let first = client.download_to_path(&file_id, &out).unwrap();
+    assert_eq!(first, out.join("report.pdf"));
+    assert_eq!(std::fs::read(&first).unwrap(), bytes);
+    // An existing file is never replaced; nothing temporary is left behind.
+    let second = client.download_to_path(&file_id, &out).unwrap();
+    assert_eq!(second, out.join("report (1).pdf"));
+    assert_eq!(entries(&out), vec!["report (1).pdf", "report.pdf"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+#[test]
+fn previews_upload_and_download_byte_exact() {
+    let emu = emulator();
+    let chat = chat(&emu);
+    let client = connect(emu.url());
+    let image = data(300 * KIB, 7);
+    let preview = data(5 * KIB + 3, 8);
+    let sent_file = client
+        .file_upload(&chat)
+        .reader(&image[..], image.len() as u64, "photo.png")
+        .preview(
+            &preview[..],
+            preview.len() as u64,
+            "photo-small.webp",
+            "image/webp",
+        )
+        .send()
+        .unwrap();
+    let file_id = sent_file.file_id.unwrap();
+    let info = client.get_file_info(&file_id).unwrap();
+    assert_eq!(info.mime_type, "image/png");
+    assert_eq!(info.previews.len(), 1);
+    assert_eq!(info.previews[0].mime_type, "image/webp");
+    assert_eq!(info.previews[0].size, preview.len() as u64);
+    let mut got = Vec::new();
+    client.download_preview(&file_id, &mut got).unwrap();
+    assert!(got == preview, "preview differs");
+    let mut got = Vec::new();
+    client.download(&file_id, &mut got).unwrap();
+    assert!(got == image, "image differs");
+    let out = temp_dir("preview");
+    let at = client
+        .file_download(&file_id)
+        .preview(0)
+        .to_dir(&out)
+        .unwrap();
+    assert_eq!(at, out.join("photo-small.webp"));
+    assert_eq!(std::fs::read(&at).unwrap(), preview);
+    std::fs::remove_dir_all(&out).unwrap();
+
+    // Without a preview, asking for one is a typed error.
+    let plain = client
+        .file_upload(&chat)
+        .reader(&b"png"[..], 3, "bare.png")
+        .send()
+        .unwrap();
+    let e = client
+        .download_preview(plain.file_id.as_deref().unwrap(), &mut Vec::new())
+        .unwrap_err();
+    assert!(
+        matches!(file_error(e), FileError::NoPreview { index: 0, .. }),
+        "no preview"
+    );
+}
+
+#[test]
+fn stickers_go_out_as_sticker_webp_with_the_image_as_preview() {
+    let emu = emulator();
+    let chat = chat(&emu);
+    let client = connect(emu.url());
+    let dir = temp_dir("sticker");
+    let path = dir.join("cat.webp");
+    let bytes = data(2 * KIB, 3);
+    std::fs::write(&path, &bytes).unwrap();
+    let sent_file = client
+        .file_upload(&chat)
+        .path(&path)
+        .sticker()
+        .send()
+        .unwrap();
+    let info = client
+        .get_file_info(sent_file.file_id.as_deref().unwrap())
+        .unwrap();
+    assert_eq!(info.mime_type, "sticker/webp");
+    assert_eq!(info.previews.len(), 1);
+    assert_eq!(info.previews[0].mime_type, "image/webp");
+    assert_eq!(info.previews[0].size, bytes.len() as u64);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Alice sends a file, the emulator marks it still uploading, the bot's
+/// download waits on progress events and finishes when the upload does.
+fn download_waits_for_upload(progress_event: &str) {
+    let emu = emulator_with(Emulator::builder().progress_event_name(progress_event));
+    let chat = chat(&emu);
+    let bytes = data(256 * KIB + 1, 11);
+    let file = emu
+        .user("alice")
+        .send_file(&chat, "video.mp4", &bytes)
+        .unwrap();
+    emu.advance_upload(&file.file_id, 0);
+    let client = connect(emu.url());
+    assert_eq!(
+        client.get_file_info(&file.file_id).unwrap().ready_state,
+        FileReadyState::Uploading
+    );
+    let events = client.events();
+    let download = {
+        let client = client.clone();
+        let file_id = file.file_id.clone();
+        std::thread::spawn(move || {
+            let mut got = Vec::new();
+            client
+                .file_download(&file_id)
+                .ready_timeout(Duration::from_secs(10))
+                .to_writer(&mut got)
+                .map(|_| got)
+        })
+    };
+    wait_for_answer(&emu, "subscribeFileProgress");
+    emu.advance_upload(&file.file_id, 1000);
+    emu.advance_upload(&file.file_id, bytes.len() as u64);
+    let got = download.join().unwrap().unwrap();
+    assert!(got == bytes, "downloaded bytes differ");
+    let unsubscribed = sent(&emu, "unsubscribeFileProgress");
+    assert_eq!(unsubscribed.len(), 1);
+    assert_eq!(unsubscribed[0]["payload"]["fileId"], file.file_id.as_str());
+    // The application still sees the progress events (queued before the
+    // download's last answer arrived).
+    let mut progress = Vec::new();
+    while let Some(e) = events.try_recv().unwrap() {
+        if let Event::UploadProgress(p) = e {
+            progress.push(p.progress);
+        }
+    }
+    assert_eq!(progress, vec![1000, bytes.len() as u64]);
+}
+
+#[test]
+fn a_file_still_uploading_is_waited_for_with_upload_file_progress() {
+    download_waits_for_upload("uploadFileProgress");
+}
+
+#[test]
+fn a_file_still_uploading_is_waited_for_with_the_spec_uploading_progress() {
+    download_waits_for_upload("uploadingProgress");
+}
+
+#[test]
+fn a_file_that_never_finishes_uploading_times_out_and_unsubscribes() {
+    let emu = emulator();
+    let chat = chat(&emu);
+    let file = emu
+        .user("alice")
+        .send_file(&chat, "slow.bin", b"12345")
+        .unwrap();
+    emu.advance_upload(&file.file_id, 2);
+    let client = connect(emu.url());
+    let dir = temp_dir("timeout");
+    let e = client
+        .file_download(&file.file_id)
+        .ready_timeout(Duration::from_millis(300))
+        .to_dir(&dir)
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Timeout {
+                kind: TimeoutKind::FileReady,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(sent(&emu, "unsubscribeFileProgress").len(), 1);
+    assert!(entries(&dir).is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn not_available_is_a_typed_error_and_writes_nothing() {
+    let emu = emulator();
+    let chat = chat(&emu);
+    let file = emu
+        .user("alice")
+        .send_file(&chat, "old.txt", b"gone")
+        .unwrap();
+    assert!(emu.expire_file(&file.file_id));
+    let client = connect(emu.url());
+    let mut out = Vec::new();
+    let e = client.download(&file.file_id, &mut out).unwrap_err();
+    assert_eq!(
+        file_error(e),
+        FileError::NotAvailable {
+            file_id: file.file_id.clone()
+        }
+    );
+    assert!(out.is_empty());
+    let dir = temp_dir("gone");
+    assert!(client.download_to_path(&file.file_id, &dir).is_err());
+    assert!(entries(&dir).is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn unknown_file_is_308() {
+    let emu = emulator();
+    let client = connect(emu.url());
+    let e = client
+        .download("0123456789abcdef0123456789abcdef01234567", &mut Vec::new())
+        .unwrap_err();
+    assert_eq!(e.api_code(), Some(ApiErrorCode::FileNotFound), "{e:?}");
+}
+
+#[test]
+fn a_wrong_task_id_is_refused_with_407() {
+    let emu = emulator();
+    let client = connect(emu.url());
+    let e = client
+        .upload(
+            "no-such-task",
+            UploadPart::new(&b"abc"[..], 3, "a.txt"),
+            None,
+        )
+        .unwrap_err();
+    match file_error(e) {
+        FileError::Refused {
+            status,
+            code,
+            description,
+            ..
+        } => {
+            assert_eq!((status, code), (400, ApiErrorCode::UploadTaskNotFound));
+            assert!(!description.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn size_mismatches_are_caught() {
+    let emu = emulator();
+    let chat = chat(&emu);
+    let client = connect(emu.url());
+    // The server's task says 5 bytes, the upload brings 6: 408.
+    let task = client.create_upload_task(5).unwrap();
+    let e = client
+        .upload(
+            &task.upload_task_id,
+            UploadPart::new(&b"123456"[..], 6, "a.txt"),
+            None,
+        )
+        .unwrap_err();
+    assert_eq!(e.api_code(), Some(ApiErrorCode::InvalidFile), "{e:?}");
+    // A source that ends before its announced length fails locally.
+    let short = data(10, 1);
+    let e = client
+        .file_upload(&chat)
+        .reader(&short[..], 20, "short.bin")
+        .send()
+        .unwrap_err();
+    assert_eq!(
+        file_error(e),
+        FileError::SizeMismatch {
+            what: "the upload's source",
+            expected: 20,
+            actual: 10
+        }
+    );
+    assert!(sent(&emu, "sendFile").is_empty());
+}
+
+#[test]
+fn upload_limits_are_checked_before_anything_is_sent() {
+    let emu = emulator_with(Emulator::builder().upload_limits(json!({
+        "maxSize": 1000,
+        "extensions": {"mode": "block", "list": ["exe", ".BAT"]}
+    })));
+    let chat = chat(&emu);
+    let client = connect(emu.url());
+    let limits = client.get_file_upload_limits().unwrap();
+    assert_eq!(limits.max_size, Some(1000));
+    assert_eq!(client.upload_limits(), Some(limits));
+    emu.clear_frames();
+
+    let e = client
+        .file_upload(&chat)
+        .reader(&b"MZ"[..], 2, "setup.EXE")
+        .send()
+        .unwrap_err();
+    match file_error(e) {
+        FileError::ExtensionRefused {
+            name, extension, ..
+        } => {
+            assert_eq!(
+                (name.as_str(), extension.as_deref()),
+                ("setup.EXE", Some("exe"))
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let big = data(1001, 2);
+    let e = client
+        .file_upload(&chat)
+        .reader(&big[..], 1001, "big.txt")
+        .send()
+        .unwrap_err();
+    assert_eq!(
+        file_error(e),
+        FileError::TooLarge {
+            name: "big.txt".into(),
+            size: 1001,
+            max: 1000
+        }
+    );
+    assert!(sent(&emu, "uploadFile").is_empty(), "nothing was sent");
+    // The renamed file goes through.
+    client
+        .file_upload(&chat)
+        .reader(&b"MZ"[..], 2, "setup.EXE")
+        .file_name("setup.txt")
+        .send()
+        .unwrap();
+
+    // New limits pushed by the server apply at once.
+    let events = client.events();
+    emu.set_upload_limits(Some(
+        json!({"maxSize": null, "extensions": {"mode": "allow", "list": ["png"]}}),
+    ));
+    loop {
+        match events.recv_timeout(Duration::from_secs(10)).unwrap() {
+            Some(Event::UploadLimits(l)) if l.max_size.is_none() => break,
+            Some(_) => continue,
+            None => panic!("no upload limits event"),
+        }
+    }
+    let e = client
+        .file_upload(&chat)
+        .reader(&big[..], 1001, "notes.txt")
+        .send()
+        .unwrap_err();
+    assert!(matches!(file_error(e), FileError::ExtensionRefused { .. }));
+    client
+        .file_upload(&chat)
+        .reader(&big[..], 1001, "image.png")
+        .send()
+        .unwrap();
+}
+
+#[test]
+fn server_names_never_escape_the_directory() {
+    let emu = emulator();
+    let chat = chat(&emu);
+    let client = connect(emu.url());
+    let alice = emu.user("alice");
+    let out = temp_dir("names");
+    let cases = [
+        ("../../escape.txt", "escape.txt"),
+        ("/etc/cron.d/evil", "evil"),
+        ("..\\..\\win.ini", "win.ini"),
+        ("..", "file"),
+        ("nul", "_nul"),
+    ];
+    for (i, (name, want)) in cases.into_iter().enumerate() {
+        let bytes = data(100 + i, i as u64);
+        let file = alice.send_file(&chat, name, &bytes).unwrap();
+        assert_eq!(client.get_file_info(&file.file_id).unwrap().name, name);
+        let at = client.download_to_path(&file.file_id, &out).unwrap();
+        assert_eq!(at, out.join(want), "{name:?}");
+        assert_eq!(std::fs::read(&at).unwrap(), bytes);
+    }
+    let mut want: Vec<&str> = cases.iter().map(|c| c.1).collect();
+    want.sort();
+    assert_eq!(entries(&out), want);
+    assert!(!out.parent().unwrap().join("escape.txt").exists());
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+/// A TCP relay in front of a server: records everything clients send.
+struct Relay {
+    url: String,
+    sent: Arc<Mutex<Vec<u8>>>,
+}
+
+fn relay(target: std::net::SocketAddr) -> Relay {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let sent = Arc::new(Mutex::new(Vec::new()));
+    let recorded = sent.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { return };
+            let Ok(server) = TcpStream::connect(target) else {
+                return;
+            };
+            let (mut c_read, mut s_write) =
+                (client.try_clone().unwrap(), server.try_clone().unwrap());
+            let recorded = recorded.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 64 * 1024];
+                loop {
+                    let n = match c_read.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    recorded.lock().unwrap().extend_from_slice(&buf[..n]);
+                    if s_write.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                let _ = s_write.shutdown(std::net::Shutdown::Write);
+            });
+            let (mut s_read, mut c_write) = (server, client);
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut s_read, &mut c_write);
+                let _ = c_write.shutdown(std::net::Shutdown::Write);
+            });
+        }
+    });
+    Relay { url, sent }
+}
+
+impl Relay {
+    /// The HTTP request heads sent so far that start with `start`, each
+    /// with the first 300 bytes after it.
+    fn requests(&self, start: &str) -> Vec<String> {
+        let sent = self.sent.lock().unwrap();
+        let text = String::from_utf8_lossy(&sent);
+        text.match_indices(start)
+            .map(|(at, _)| text[at..].chars().take(2000).collect::<String>())
+            .filter_map(|r| {
+                let end = r.find("\r\n\r\n")?;
+                Some(r.chars().take(end + 4 + 300).collect())
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn uploads_carry_a_content_length_not_chunks_and_downloads_follow_the_configured_server() {
+    let emu = emulator();
+    let chat = chat(&emu);
+    let relay = relay(emu.local_addr());
+    // The client knows the server only through the relay: the download
+    // URLs (which name the emulator's own address) are rewritten to it.
+    let client = connect(&relay.url);
+    let bytes = data(3 * MIB + 5, 9);
+    let sent_file = client
+        .file_upload(&chat)
+        .reader(&bytes[..], bytes.len() as u64, "wire.bin")
+        .send()
+        .unwrap();
+    let posts = relay.requests("POST /bridge/api/client/v1/files ");
+    assert_eq!(posts.len(), 1);
+    let head = posts[0]
+        .split("\r\n\r\n")
+        .next()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(!head.contains("transfer-encoding"), "{head}");
+    let length: u64 = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length: "))
+        .expect("content-length")
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(length > bytes.len() as u64 && length < bytes.len() as u64 + 1024);
+    assert!(head.contains("upload-task-id: "));
+    assert!(head.contains("content-type: multipart/form-data; boundary="));
+    assert!(
+        posts[0].contains("Content-Disposition: form-data; name=\"file\"; filename=\"wire.bin\"")
+    );
+
+    let file_id = sent_file.file_id.unwrap();
+    let url = client
+        .get_file_info(&file_id)
+        .unwrap()
+        .download_url
+        .unwrap();
+    assert!(url.starts_with(emu.url()), "{url}");
+    let mut got = Vec::new();
+    client.download(&file_id, &mut got).unwrap();
+    assert!(got == bytes);
+    assert_eq!(relay.requests("GET /bridge/api/client/v1/files?").len(), 1);
+
+    // Kept as given, the URL goes straight to the emulator.
+    let direct = Client::builder(&relay.url)
+        .credentials("bot", "bot-pw")
+        .keep_download_urls(true)
+        .connect()
+        .unwrap();
+    let mut got = Vec::new();
+    direct.download(&file_id, &mut got).unwrap();
+    assert!(got == bytes);
+    assert_eq!(relay.requests("GET /bridge/api/client/v1/files?").len(), 1);
+}
+
+/// A one-shot HTTP server answering a GET with a raw response.
+fn raw_http(response: Vec<u8>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let (mut tcp, _) = listener.accept().unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && tcp.read(&mut byte).unwrap_or(0) == 1 {
+            head.push(byte[0]);
+        }
+        let _ = tcp.write_all(&response);
+    });
+    format!("http://{addr}/bridge/api/client/v1/files?file_id=f&token=secret")
+}
+
+/// A scripted server whose file `f` of `size` bytes is at `url`.
+fn file_server(size: u64, url: String) -> (Client, Script) {
+    let server = Script::serve(vec![script(move |peer| {
+        peer.accept_auth("bot@srv");
+        let req = peer.recv();
+        assert_eq!(req["method"], "getFileInfo");
+        peer.reply(
+            &req,
+            json!({"name": "f.bin", "size": size, "mimeType": "application/octet-stream",
+                   "downloadUrl": url, "readyState": 2, "previews": [], "infoHash": "f"}),
+        );
+        let _ = peer.recv_message();
+    })]);
+    let client = Client::builder(&server.url)
+        .token("tok")
+        .keep_download_urls(true)
+        .reconnect(ReconnectPolicy::disabled())
+        .connect()
+        .unwrap();
+    (client, server)
+}
+
+#[test]
+fn downloads_of_the_wrong_length_are_refused_and_leave_no_file() {
+    // The byte count reported in the error; `None`: more than the file has.
+    let cases: [(&[u8], Option<u64>); 3] = [
+        // Announces fewer bytes than the file has.
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+            Some(5),
+        ),
+        // Announces the right length, then the connection ends early.
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello",
+            Some(5),
+        ),
+        // No length, more bytes than the file has.
+        (
+            b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nhello world!",
+            None,
+        ),
+    ];
+    for (response, actual) in cases {
+        let (client, server) = file_server(10, raw_http(response.to_vec()));
+        let dir = temp_dir("short");
+        let e = client.download_to_path("f", &dir).unwrap_err();
+        match file_error(e) {
+            FileError::SizeMismatch {
+                expected,
+                actual: a,
+                ..
+            } => {
+                assert_eq!(expected, 10);
+                match actual {
+                    Some(n) => assert_eq!(a, n),
+                    None => assert!(a > 10),
+                }
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(entries(&dir).is_empty(), "no partial file is left");
+        std::fs::remove_dir_all(&dir).unwrap();
+        client.close();
+        server.finish();
+    }
+    // A refusal body is typed, and the URL's token never shows.
+    let body = br#"{"error": 308, "error_description": "File not found"}"#;
+    let mut response = format!(
+        "HTTP/1.1 404 Not Found\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    response.extend_from_slice(body);
+    let (client, server) = file_server(10, raw_http(response));
+    let e = client.download("f", &mut Vec::new()).unwrap_err();
+    assert!(!format!("{e} {e:?}").contains("secret"));
+    assert_eq!(e.api_code(), Some(ApiErrorCode::FileNotFound));
+    client.close();
+    server.finish();
+}
+
+#[test]
+fn files_move_over_tls_with_the_clients_trust_settings() {
+    let emu = emulator_with(Emulator::builder().tls_generated());
+    let chat = chat(&emu);
+    let client = Client::builder(emu.url())
+        .credentials("bot", "bot-pw")
+        .ca_cert_pem(emu.ca_pem().expect("generated CA"))
+        .reconnect(ReconnectPolicy::disabled())
+        .connect()
+        .unwrap();
+    let bytes = data(200 * KIB, 5);
+    let sent_file = client
+        .file_upload(&chat)
+        .reader(&bytes[..], bytes.len() as u64, "secure.bin")
+        .send()
+        .unwrap();
+    let file_id = sent_file.file_id.unwrap();
+    assert!(client
+        .get_file_info(&file_id)
+        .unwrap()
+        .download_url
+        .unwrap()
+        .starts_with("https://"));
+    let mut got = Vec::new();
+    client.download(&file_id, &mut got).unwrap();
+    assert!(got == bytes);
+}

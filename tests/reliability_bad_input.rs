@@ -1,0 +1,142 @@
+//! Bad input from the network: malformed JSON, frames of the wrong shape,
+//! binary frames, unknown methods, responses for unknown ids are logged and
+//! survived on the same connection. An oversized frame cannot be skipped
+//! (tungstenite stops reading the stream at its header), so the client
+//! drops that connection and reconnects: the call it answered fails with
+//! `ConnectionLost`.
+#![cfg(feature = "emulator")]
+
+mod support;
+
+use serde_json::json;
+use std::time::Duration;
+use support::peer::{script, Script};
+use support::rel::*;
+use trueconf_bot::{Client, Error, Event, ReconnectPolicy};
+use tungstenite::Message;
+
+#[test]
+fn malformed_frames_and_unknown_events_from_the_emulator_are_survived() {
+    let emu = emulator();
+    let bot = bot_builder(&emu).connect().unwrap();
+    let events = bot.events();
+    emu.faults().send_malformed();
+    emu.faults().send_unknown_event("fancyNewEvent");
+    let (event, skipped) = expect_event(
+        &events,
+        "the unknown event",
+        WAIT,
+        |e| matches!(e, Event::Raw { method, .. } if method == "fancyNewEvent"),
+    );
+    assert!(skipped.is_empty(), "{skipped:?}");
+    assert_eq!(event.to_json()["payload"], json!({}));
+    wait_until("the unknown event's ack", WAIT, || {
+        events_out(&emu, "fancyNewEvent")
+            .iter()
+            .all(|(_, _, acked)| *acked)
+    });
+    assert_eq!(
+        bot.get_user_display_name(emu.user_id("alice"))
+            .unwrap()
+            .display_name,
+        "Alice"
+    );
+    let health = bot.health();
+    assert_eq!(
+        (
+            health.reconnects,
+            health.requests_in_flight,
+            health.queued_events
+        ),
+        (0, 0, 0)
+    );
+    bot.close();
+}
+
+#[test]
+fn garbage_is_skipped_and_an_oversized_frame_costs_the_connection() {
+    let server = Script::serve(vec![
+        script(|peer| {
+            peer.accept_auth("bot@srv");
+            peer.ws
+                .send(Message::Binary(vec![0, 159, 146, 150].into()))
+                .unwrap();
+            for garbage in [
+                "not json at all",
+                "",
+                "[1,2,3]",
+                "null",
+                r#"{"type":7,"id":1}"#,
+                r#"{"type":1,"id":2}"#,
+                r#"{"type":"one","id":2,"method":"x"}"#,
+                r#"{"type":2,"id":999999999,"payload":{"late":true}}"#,
+                r#"{"type":2,"id":{"x":1}}"#,
+                r#"{"type":2,"id":-5}"#,
+                r#"{"type":1,"id":18446744073709551616,"method":"x"}"#,
+            ] {
+                peer.send_text(garbage);
+            }
+            peer.send_text(&format!("{{\"a\":{}", "[".repeat(60_000)));
+            // Wrong payload shape, and a method nobody knows: events.
+            peer.send_text(r#"{"type":1,"id":3,"method":"sendMessage","payload":[1,2]}"#);
+            peer.send_text(r#"{"type":1,"id":4,"method":"brandNewThing","payload":{"x":1}}"#);
+            assert_eq!(peer.recv(), json!({"type": 2, "id": 3}));
+            assert_eq!(peer.recv(), json!({"type": 2, "id": 4}));
+            let req = peer.recv();
+            peer.reply(&req, json!({"displayName": "Alice"}));
+            // Then a response larger than the client accepts.
+            let req = peer.recv();
+            peer.reply(&req, json!({"displayName": "x".repeat(100 * 1024)}));
+            while peer.ws.read().is_ok() {}
+        }),
+        script(|peer| {
+            peer.accept_auth("bot@srv");
+            let req = peer.recv();
+            peer.reply(&req, json!({"displayName": "Bob"}));
+            let _ = peer.ws.read();
+        }),
+    ]);
+    let bot = Client::builder(&server.url)
+        .token("tok")
+        .max_message_size(64 * 1024)
+        .reconnect(ReconnectPolicy::backoff(
+            Duration::from_millis(10),
+            Duration::from_millis(50),
+        ))
+        .connect()
+        .unwrap();
+    let events = bot.events();
+    let (wrong_shape, skipped) = expect_event(&events, "the raw sendMessage", WAIT, |_| true);
+    assert!(skipped.is_empty());
+    assert_eq!(
+        wrong_shape,
+        Event::Raw {
+            method: "sendMessage".into(),
+            payload: json!([1, 2])
+        }
+    );
+    let (unknown, _) = expect_event(&events, "the unknown method", WAIT, |_| true);
+    assert_eq!(unknown.kind(), "raw");
+    // Same connection, still working.
+    assert_eq!(
+        bot.get_user_display_name("a@srv").unwrap().display_name,
+        "Alice"
+    );
+    assert_eq!(bot.health().reconnects, 0);
+
+    match bot.get_user_display_name("a@srv") {
+        Err(Error::ConnectionLost { method }) => assert_eq!(method, "getUserDisplayName"),
+        other => panic!("expected ConnectionLost, got {other:?}"),
+    }
+    let reason = expect_disconnected(&events);
+    assert!(reason.contains("too large"), "{reason}");
+    expect_reconnected(&events);
+    assert_eq!(
+        bot.get_user_display_name("a@srv").unwrap().display_name,
+        "Bob"
+    );
+    let health = bot.health();
+    assert_eq!((health.reconnects, health.requests_in_flight), (1, 0));
+    bot.close();
+    server.finish();
+}
