@@ -85,7 +85,10 @@ impl ReconnectPolicy {
         // A uniform factor in [1 - jitter, 1 + jitter].
         let unit = (random_u64() >> 11) as f64 / (1u64 << 53) as f64;
         let factor = 1.0 - jitter + 2.0 * jitter * unit;
-        base.mul_f64(factor).min(self.max_delay)
+        // `mul_f64` panics on overflow (a `max_delay` near `Duration::MAX`).
+        Duration::try_from_secs_f64(base.as_secs_f64() * factor)
+            .unwrap_or(self.max_delay)
+            .min(self.max_delay)
     }
 }
 
@@ -154,5 +157,13 @@ mod tests {
         // Out-of-range fractions are clamped, NaN means none.
         assert!(p.clone().jitter(7.0).delay(0) <= Duration::from_secs(2));
         assert_eq!(p.clone().jitter(f64::NAN).delay(0), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn huge_delays_do_not_panic() {
+        let policy = ReconnectPolicy::backoff(Duration::MAX, Duration::MAX);
+        for attempt in [0, 1, 30, u32::MAX] {
+            assert!(policy.delay(attempt) <= Duration::MAX);
+        }
     }
 }

@@ -142,8 +142,11 @@ pub(crate) struct Inner {
     progress_watchers: Mutex<HashMap<u64, (String, Sender<u64>)>>,
     upload_limits: Mutex<Option<serde_json::Value>>,
     reconnects: AtomicU64,
-    /// A response said the session is no longer authorized: reconnect.
-    reauth: AtomicBool,
+    /// A response said the session is no longer authorized: the generation
+    /// of that link plus one (0: none). Tied to the link, so a request made
+    /// before its I/O thread starts serving is not lost, and a late answer
+    /// from an old link never tears down a new one.
+    reauth: AtomicU64,
     /// Offer the json.v1 subprotocol (cleared when the server ignores it).
     offer_subprotocol: AtomicBool,
     io_thread: Mutex<Option<(JoinHandle<()>, Receiver<()>)>>,
@@ -275,7 +278,7 @@ impl Call {
                 Some(code) => {
                     let code = ApiErrorCode::from_code(code);
                     if self.method != "auth" && is_deauthorized(code) {
-                        self.inner.request_reauth(code);
+                        self.inner.request_reauth(code, &self.link);
                     }
                     Err(Error::Api {
                         method: self.method.to_string(),
@@ -333,7 +336,7 @@ impl Inner {
             progress_watchers: Mutex::new(HashMap::new()),
             upload_limits: Mutex::new(None),
             reconnects: AtomicU64::new(0),
-            reauth: AtomicBool::new(false),
+            reauth: AtomicU64::new(0),
             offer_subprotocol: AtomicBool::new(true),
             io_thread: Mutex::new(None),
         });
@@ -702,12 +705,10 @@ impl Inner {
 
     /// Has the I/O thread replace the connection with a freshly
     /// authenticated one (a new token when the old one expired).
-    fn request_reauth(&self, code: ApiErrorCode) {
+    fn request_reauth(&self, code: ApiErrorCode, link: &Link) {
         log::warn!("the server answered {code} mid-session; re-authenticating");
-        self.reauth.store(true, Ordering::Release);
-        if let Some(link) = &lock(&self.status).link {
-            link.shared.wake();
-        }
+        self.reauth.store(link.generation + 1, Ordering::Release);
+        link.shared.wake();
     }
 
     fn is_shutdown(&self) -> bool {
@@ -910,7 +911,7 @@ impl Io {
     /// The I/O thread: serve the link, and on loss reconnect until closed.
     fn run(self, mut driver: Driver, mut link: Arc<Link>) {
         loop {
-            let reason = self.serve(&mut driver);
+            let reason = self.serve(&mut driver, link.generation);
             drop(driver);
             self.teardown(&link);
             if self.inner.is_shutdown() {
@@ -937,17 +938,22 @@ impl Io {
     }
 
     /// Serves one link until it fails or the client closes; returns why.
-    fn serve(&self, driver: &mut Driver) -> String {
+    fn serve(&self, driver: &mut Driver, generation: u64) -> String {
         let config = &self.inner.config;
         let mut last_received = Instant::now();
         let mut next_ping = config.keepalive.map(deadline_after);
-        self.inner.reauth.store(false, Ordering::Release);
         loop {
             if self.inner.is_shutdown() {
                 driver.close(CloseCode::Normal, CLOSE_LINGER);
                 return "closed by the application".into();
             }
-            if self.inner.reauth.swap(false, Ordering::AcqRel) {
+            let this_link = generation + 1;
+            if self
+                .inner
+                .reauth
+                .compare_exchange(this_link, 0, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
                 driver.close(CloseCode::Normal, CLOSE_LINGER);
                 return "the server no longer accepts this session's authorization".into();
             }
@@ -1089,6 +1095,8 @@ impl Io {
         }
         // The event queue closes once drained.
         lock(&self.inner.events_tx).take();
+        // Waits for uploads to finish see the end now, not at their timeout.
+        lock(&self.inner.progress_watchers).clear();
         let mut status = lock(&self.inner.status);
         status.state = ConnectionState::Closed;
         status.link = None;

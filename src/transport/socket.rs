@@ -734,7 +734,7 @@ impl Driver {
             }));
             let _ = ws.flush();
         }
-        let deadline = Instant::now() + linger;
+        let deadline = crate::time::deadline_after(linger);
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
             if self.turn(Some(left), |_, _| {}).is_err() {
                 break;
