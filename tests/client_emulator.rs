@@ -198,3 +198,39 @@ fn paging_walks_every_chat_participant_and_message() {
     assert_eq!(walked, newest_first);
     bot.close();
 }
+
+#[test]
+fn tls_carries_heavy_traffic_both_ways() {
+    const N: usize = 1_500;
+    let emu = emulator(true);
+    let bot = Client::builder(emu.url())
+        .ca_cert_pem(emu.ca_pem().unwrap())
+        .credentials("bot", "bot-pw")
+        .connect()
+        .unwrap();
+    let chat = bot.create_group_chat("busy").unwrap().chat_id;
+    bot.add_chat_participant(&chat, emu.user_id("alice"))
+        .unwrap();
+    let alice = emu.user("alice");
+    let writer = {
+        let chat = chat.clone();
+        std::thread::spawn(move || {
+            let long = "x".repeat(3_000);
+            for i in 0..N {
+                alice.send_message(&chat, &format!("{i} {long}")).unwrap();
+            }
+        })
+    };
+    let mut seen = 0;
+    while seen < N {
+        let m = next_message(&bot);
+        if let Content::Text(t) = &m.content {
+            let n: usize = t.text.split(' ').next().unwrap().parse().unwrap();
+            assert_eq!(n, seen, "in order, once each");
+            seen += 1;
+            bot.send_message(&chat, "y".repeat(3_000)).unwrap();
+        }
+    }
+    writer.join().unwrap();
+    bot.close();
+}

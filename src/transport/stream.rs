@@ -27,13 +27,54 @@ impl Stream {
     }
 }
 
+/// Reads plaintext from a TLS connection on a non-blocking socket.
+///
+/// rustls' own `StreamOwned::read` first flushes pending TLS output and
+/// returns `WouldBlock` without reading when the socket's send buffer is
+/// full; two peers both blocked on writes would then stop reading each other
+/// for good. This read always pulls incoming records, and only tries to
+/// flush output on the side.
+fn tls_read<S: rustls::SideData>(
+    conn: &mut rustls::ConnectionCommon<S>,
+    sock: &mut TcpStream,
+    buf: &mut [u8],
+) -> io::Result<usize> {
+    loop {
+        match conn.reader().read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            done => return done,
+        }
+        let got = conn.read_tls(sock);
+        if let Ok(n) = got {
+            conn.process_new_packets()
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            // Replies rustls queued while processing (alerts, key updates).
+            while conn.wants_write() && conn.write_tls(sock).is_ok() {}
+            if n == 0 {
+                // End of the stream: the reader reports a clean close or
+                // an unexpected EOF.
+                return conn.reader().read(buf);
+            }
+            continue;
+        }
+        while conn.wants_write() && conn.write_tls(sock).is_ok() {}
+        return got;
+    }
+}
+
 impl Read for Stream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             Stream::Plain(s) => s.read(buf),
-            Stream::TlsClient(s) => s.read(buf),
+            Stream::TlsClient(s) => {
+                let s = &mut **s;
+                tls_read(&mut s.conn, &mut s.sock, buf)
+            }
             #[cfg(feature = "emulator")]
-            Stream::TlsServer(s) => s.read(buf),
+            Stream::TlsServer(s) => {
+                let s = &mut **s;
+                tls_read(&mut s.conn, &mut s.sock, buf)
+            }
         }
     }
 }
