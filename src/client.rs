@@ -166,7 +166,6 @@ impl Client {
                 },
                 other => other,
             })?;
-        let _ = decode_payload::<T>;
         Ok(Pending::new(call, self.timeout, deadline))
     }
 

@@ -138,11 +138,13 @@ fn a_handler_can_call_the_client_during_an_event_flood() {
 #[test]
 fn writes_that_would_block_are_flushed_once_the_peer_reads() {
     const CALLS: usize = 400;
-    let server = Script::serve(vec![script(|peer| {
+    let (all_queued_tx, all_queued) = std::sync::mpsc::channel::<()>();
+    let server = Script::serve(vec![script(move |peer| {
         peer.accept_auth("bot@srv");
-        // Let the client fill the socket buffers: its writes return
-        // WouldBlock and must be finished later, each frame exactly once.
-        std::thread::sleep(Duration::from_millis(300));
+        // Read nothing until the client has queued all 25 MiB: far more than
+        // the socket buffers hold, so its writes returned WouldBlock and
+        // must be finished later, each frame exactly once.
+        all_queued.recv().expect("the client queued every request");
         let reqs: Vec<Value> = (0..CALLS).map(|_| peer.recv()).collect();
         for (n, req) in reqs.iter().enumerate() {
             assert_eq!(req["payload"]["n"], n, "frames in order, none repeated");
@@ -161,6 +163,7 @@ fn writes_that_would_block_are_flushed_once_the_peer_reads() {
                 .unwrap()
         })
         .collect();
+    all_queued_tx.send(()).unwrap();
     for (n, p) in pending.into_iter().enumerate() {
         assert_eq!(p.wait().unwrap(), json!({ "n": n }));
     }

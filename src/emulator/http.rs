@@ -392,12 +392,6 @@ impl Body<'_> {
         &mut self.conn.stream
     }
 
-    /// Bytes of body content read so far.
-    #[allow(dead_code)]
-    pub fn bytes_read(&self) -> u64 {
-        self.read
-    }
-
     /// Reads and discards the rest of the body, up to `limit` bytes. Returns
     /// whether the body ended within the limit. A body the peer was never
     /// told to send (`Expect: 100-continue` unanswered) is not read at all.

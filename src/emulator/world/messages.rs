@@ -204,7 +204,8 @@ impl World {
         _out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
         let req: GetChatHistory = args.decode()?;
-        let (chat, _) = self.member_chat(&req.chat_id, actor)?;
+        let (chat, role) = self.member_chat(&req.chat_id, actor)?;
+        World::require(chat, role, Action::Read)?;
         let before = match &req.from_message_id {
             Some(id) => self.reply_target(chat, id, actor)?.1,
             None => chat.next_box,

@@ -24,8 +24,6 @@
 //!   `receiveSystemMessageEnvelopes` must drop those
 //!   ([`Outbound::is_system_envelope`]).
 
-#![cfg_attr(not(test), allow(dead_code))]
-
 mod args;
 mod chats;
 mod codes;
@@ -44,9 +42,7 @@ mod users;
 mod tests;
 
 pub(crate) use codes::NO_RESPONSE;
-// Used by the HTTP side of the emulator.
-#[allow(unused_imports)]
-pub(crate) use storage::{StoredFile, UploadRejection, UploadTask};
+pub(crate) use storage::{StoredFile, UploadTask};
 
 use crate::protocol::events::ServerEvent;
 use crate::protocol::Content;
