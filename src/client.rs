@@ -6,6 +6,7 @@ use crate::connection::{ConnectionState, Inner};
 use crate::error::{Error, Result};
 use crate::event::Events;
 use crate::pending::{decode_payload, decode_response, Pending};
+use crate::protocol::frame::with_json;
 use crate::protocol::Method;
 use crate::secret::Secret;
 use crate::transport::endpoint::{Endpoint, DEFAULT_WS_PATH};
@@ -70,6 +71,11 @@ pub struct Health {
     pub failure: Option<String>,
 }
 
+/// A request that cannot be encoded as JSON.
+fn encode_error<M: Method>(e: serde_json::Error) -> Error {
+    Error::Config(format!("cannot encode {}: {e}", M::NAME))
+}
+
 impl Client {
     /// Starts configuring a client for the server at `url`: e.g.
     /// `https://video.example.com` (port 443) or `http://127.0.0.1:4309`
@@ -99,17 +105,19 @@ impl Client {
     /// Sends a typed request and waits for its response.
     pub fn request<M: Method>(&self, request: &M) -> Result<M::Response> {
         request.validate()?;
-        let payload = serde_json::to_string(request)
-            .map_err(|e| Error::Config(format!("cannot encode {}: {e}", M::NAME)))?;
-        self.call_raw(Cow::Borrowed(M::NAME), &payload)
+        with_json(request, |payload| {
+            self.call_raw(Cow::Borrowed(M::NAME), payload)
+        })
+        .map_err(|e| encode_error::<M>(e))?
     }
 
     /// Sends a typed request now; wait for the response later.
     pub fn request_pending<M: Method>(&self, request: &M) -> Result<Pending<M::Response>> {
         request.validate()?;
-        let payload = serde_json::to_string(request)
-            .map_err(|e| Error::Config(format!("cannot encode {}: {e}", M::NAME)))?;
-        self.send_raw(Cow::Borrowed(M::NAME), &payload)
+        with_json(request, |payload| {
+            self.send_raw(Cow::Borrowed(M::NAME), payload)
+        })
+        .map_err(|e| encode_error::<M>(e))?
     }
 
     /// Sends any method with a JSON payload and waits for the response
@@ -119,7 +127,10 @@ impl Client {
         if method.is_empty() {
             return Err(crate::protocol::InvalidInput::new("method", "must not be empty").into());
         }
-        self.call_raw(Cow::Owned(method.to_string()), &payload.to_string())
+        with_json(&payload, |json| {
+            self.call_raw(Cow::Owned(method.to_string()), json)
+        })
+        .map_err(|e| Error::Config(format!("cannot encode {method}: {e}")))?
     }
 
     /// Sends and waits, taking the lead of the reads before sending when
@@ -145,7 +156,10 @@ impl Client {
         if method.is_empty() {
             return Err(crate::protocol::InvalidInput::new("method", "must not be empty").into());
         }
-        self.send_raw(Cow::Owned(method.to_string()), &payload.to_string())
+        with_json(&payload, |json| {
+            self.send_raw(Cow::Owned(method.to_string()), json)
+        })
+        .map_err(|e| Error::Config(format!("cannot encode {method}: {e}")))?
     }
 
     fn send_raw<T: DeserializeOwned>(

@@ -20,13 +20,13 @@ use crate::auth::{self, Token};
 use crate::config::Config;
 use crate::error::{ApiErrorCode, Error, Result, TimeoutKind};
 use crate::oneshot::{Filled, Slot};
-use crate::protocol::frame::{ack_text, error_code, request_text, Frame};
+use crate::protocol::frame::{error_code, write_ack, write_request, Frame, FramePayload};
 use crate::protocol::methods::{Auth, AuthResponse};
 use crate::time::deadline_after;
 use crate::transport::connect::open_websocket;
+use crate::transport::outbox::Outbox;
 use crate::transport::socket::{lock, Driver, Incoming, Leader, Led, Shared, Sink};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
-use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -35,7 +35,6 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use tungstenite::protocol::frame::coding::CloseCode;
-use tungstenite::Message;
 
 /// Request ids strictly increase for the life of the process, across
 /// connections and clients, so no server ever sees an id go backwards.
@@ -48,7 +47,7 @@ const CLOSE_LINGER: Duration = Duration::from_millis(500);
 #[derive(Debug)]
 pub(crate) enum Reply {
     /// The response payload (absent for a bare acknowledgement).
-    Payload(Option<Box<RawValue>>),
+    Payload(Option<FramePayload>),
     /// The connection broke while the request was in flight.
     Lost,
     /// The client was closed.
@@ -61,7 +60,7 @@ pub(crate) enum EventItem {
     /// A server request.
     Wire {
         method: String,
-        payload: Option<Box<RawValue>>,
+        payload: Option<FramePayload>,
     },
     /// The connection was lost.
     Disconnected(String),
@@ -213,7 +212,7 @@ impl Call {
     /// A waiter whose response is not in yet reads the socket itself if no
     /// other thread does ("leads", see [`Shared::try_lead`]); otherwise it parks
     /// until the leader or the I/O thread hands it the response.
-    pub(crate) fn wait(self, timeout: Duration) -> Result<Option<Box<RawValue>>> {
+    pub(crate) fn wait(self, timeout: Duration) -> Result<Option<FramePayload>> {
         let link = self.link.clone();
         let leader = match self.slot.is_filled() {
             true => None,
@@ -230,7 +229,7 @@ impl Call {
         deadline: Instant,
         timeout: Duration,
         leader: Option<Leader<'_>>,
-    ) -> Result<Option<Box<RawValue>>> {
+    ) -> Result<Option<FramePayload>> {
         let reply = match self.slot.try_take() {
             Some(reply) => Some(reply),
             None => match leader {
@@ -274,7 +273,7 @@ impl Call {
             }
         };
         match reply {
-            Reply::Payload(payload) => match error_code(payload.as_deref()) {
+            Reply::Payload(payload) => match error_code(payload.as_ref().map(FramePayload::get)) {
                 Some(code) => {
                     let code = ApiErrorCode::from_code(code);
                     if self.method != "auth" && is_deauthorized(code) {
@@ -365,7 +364,7 @@ impl Inner {
         method: Cow<'static, str>,
         payload_json: &str,
         timeout: Duration,
-    ) -> Result<Option<Box<RawValue>>> {
+    ) -> Result<Option<FramePayload>> {
         let deadline = deadline_after(timeout);
         loop {
             let link = self.wait_link(deadline).map_err(|e| match e {
@@ -427,7 +426,7 @@ impl Inner {
                     generation: link.generation,
                 },
             );
-            queue.push(Message::text(request_text(id, &method, payload_json)));
+            queue.push_text(|text| write_request(text, id, &method, payload_json));
             (Some(id), batch && in_flight)
         })?;
         Some(Call {
@@ -600,7 +599,7 @@ impl Inner {
                 return;
             }
         };
-        match Frame::parse(text.as_str()) {
+        match Frame::parse_shared(text.clone()) {
             Ok(Frame::Response { id, payload }) => {
                 let entry = lock(&self.pending).remove(&id);
                 match entry {
@@ -621,10 +620,10 @@ impl Inner {
                     early.push((id, method, payload));
                     return;
                 }
-                self.observe(&method, payload.as_deref());
+                self.observe(&method, payload.as_ref().map(FramePayload::get));
                 // Unbounded: the I/O thread never blocks on the application.
                 self.queue_event(EventItem::Wire { method, payload });
-                sink.replies.push(Message::text(ack_text(id)));
+                sink.replies.push_text(|text| write_ack(text, id));
             }
             Err(e) => {
                 let excerpt: String = text.as_str().chars().take(200).collect();
@@ -634,7 +633,7 @@ impl Inner {
     }
 
     /// Lets internal waiters see events they depend on.
-    fn observe(&self, method: &str, payload: Option<&RawValue>) {
+    fn observe(&self, method: &str, payload: Option<&str>) {
         match method {
             "uploadFileProgress" | "uploadingProgress" => {
                 #[derive(serde::Deserialize)]
@@ -644,8 +643,7 @@ impl Inner {
                     #[serde(deserialize_with = "crate::protocol::lenient::u64_any")]
                     progress: u64,
                 }
-                let Some(p) = payload.and_then(|p| serde_json::from_str::<Progress>(p.get()).ok())
-                else {
+                let Some(p) = payload.and_then(|p| serde_json::from_str::<Progress>(p).ok()) else {
                     return;
                 };
                 for (file_id, tx) in lock(&self.progress_watchers).values() {
@@ -655,7 +653,7 @@ impl Inner {
                 }
             }
             "getFileUploadLimits" => {
-                if let Some(v) = payload.and_then(|p| serde_json::from_str(p.get()).ok()) {
+                if let Some(v) = payload.and_then(|p| serde_json::from_str(p).ok()) {
                     self.set_upload_limits(v);
                 }
             }
@@ -689,17 +687,17 @@ impl Inner {
         if early.is_empty() {
             return;
         }
-        let mut acks = Vec::with_capacity(early.len());
+        let mut acks = Outbox::default();
         for (id, method, payload) in early {
-            self.observe(&method, payload.as_deref());
+            self.observe(&method, payload.as_ref().map(FramePayload::get));
             if let Some(tx) = &*events {
                 let _ = tx.send(EventItem::Wire { method, payload });
             }
-            acks.push(Message::text(ack_text(id)));
+            acks.push_text(|text| write_ack(text, id));
         }
         // Never blocks: the socket is only tried, and whoever holds it
         // writes the queue when done.
-        link.shared.enqueue_with(|q| q.extend(acks));
+        link.shared.enqueue_with(|q| q.append(&mut acks));
         drop(events);
     }
 
@@ -786,7 +784,7 @@ fn is_fatal(e: &Error) -> bool {
 /// Server requests that arrived while authenticating: delivered (queued,
 /// then acknowledged) once the link is announced, so that `Reconnected`
 /// precedes the events of the new connection.
-type Early = Vec<(u64, String, Option<Box<RawValue>>)>;
+type Early = Vec<(u64, String, Option<FramePayload>)>;
 
 impl Io {
     /// Opens a WebSocket and authenticates on it.
@@ -877,11 +875,7 @@ impl Io {
             inner: inner.clone(),
         };
         link.shared.enqueue_with(|q| {
-            q.push(Message::text(request_text(
-                id,
-                "auth",
-                &payload.to_string(),
-            )))
+            q.push_text(|text| write_request(text, id, "auth", &payload.to_string()))
         });
         while !call.slot.is_filled() {
             if inner.is_shutdown() {
@@ -901,7 +895,7 @@ impl Io {
                 .map_err(|e| Error::Connect(format!("during authentication: {e}")))?;
         }
         let payload = call.wait(Duration::ZERO)?;
-        let raw = payload.as_deref().map(RawValue::get).unwrap_or("{}");
+        let raw = payload.as_ref().map(FramePayload::get).unwrap_or("{}");
         let authorized: AuthResponse =
             serde_json::from_str(raw).map_err(|e| Error::decode("the auth response", e, raw))?;
         *lock(&inner.user_id) = authorized.user_id;

@@ -3,7 +3,8 @@
 
 use crate::connection::EventItem;
 use crate::error::{Error, Result};
-use crate::protocol::events::{decode_event, Event};
+use crate::protocol::events::{decode_event_text, Event};
+use crate::protocol::frame::FramePayload;
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 use std::time::Duration;
 
@@ -24,7 +25,9 @@ impl Events {
 
     fn decode(item: EventItem) -> Event {
         match item {
-            EventItem::Wire { method, payload } => decode_event(&method, payload.as_deref()),
+            EventItem::Wire { method, payload } => {
+                decode_event_text(&method, payload.as_ref().map(FramePayload::get))
+            }
             EventItem::Disconnected(reason) => Event::Disconnected { reason },
             EventItem::Reconnected => Event::Reconnected,
         }

@@ -3,8 +3,8 @@
 
 use crate::connection::Call;
 use crate::error::{Error, Result};
+use crate::protocol::frame::FramePayload;
 use serde::de::DeserializeOwned;
-use serde_json::value::RawValue;
 use std::fmt;
 use std::marker::PhantomData;
 use std::time::{Duration, Instant};
@@ -20,7 +20,7 @@ pub struct Pending<T> {
     /// When the request was sent plus the timeout: [`Pending::wait`] waits
     /// no longer, so time spent waiting for a connection counts too.
     deadline: Instant,
-    decode: fn(Option<&RawValue>) -> std::result::Result<T, serde_json::Error>,
+    decode: fn(Option<&str>) -> std::result::Result<T, serde_json::Error>,
     _response: PhantomData<fn() -> T>,
 }
 
@@ -36,25 +36,23 @@ impl<T> fmt::Debug for Pending<T> {
 
 /// Decodes a response payload; an absent payload reads as `{}`.
 pub(crate) fn decode_payload<T: DeserializeOwned>(
-    payload: Option<&RawValue>,
+    payload: Option<&str>,
 ) -> std::result::Result<T, serde_json::Error> {
-    serde_json::from_str(payload.map(RawValue::get).unwrap_or("{}"))
+    serde_json::from_str(payload.unwrap_or("{}"))
 }
 
 /// Decodes the payload of a successful response of `method`.
 pub(crate) fn decode_response<T>(
     method: &str,
-    payload: Option<Box<RawValue>>,
-    decode: fn(Option<&RawValue>) -> std::result::Result<T, serde_json::Error>,
+    payload: Option<FramePayload>,
+    decode: fn(Option<&str>) -> std::result::Result<T, serde_json::Error>,
 ) -> Result<T> {
-    decode(payload.as_deref()).map_err(|e| {
+    let payload = payload.as_ref().map(FramePayload::get);
+    decode(payload).map_err(|e| {
         Error::decode(
             format!("the {method} response"),
             e,
-            payload
-                .as_deref()
-                .map(RawValue::get)
-                .unwrap_or("(no payload)"),
+            payload.unwrap_or("(no payload)"),
         )
     })
 }

@@ -88,6 +88,53 @@ fn ids_increase_and_out_of_order_responses_reach_their_callers() {
 }
 
 #[test]
+fn pipelined_requests_go_out_while_nobody_waits() {
+    // Requests sent behind one in flight are batched for the I/O thread;
+    // they must reach the server without the application waiting, even
+    // when the I/O thread is busy reading (an event) meanwhile.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let server = Script::serve(vec![script(move |peer| {
+        peer.accept_auth("bot@srv");
+        let first = peer.recv();
+        peer.send(json!({"type": 1, "id": 5, "method": "someFutureEvent", "payload": {}}));
+        let mut got = vec![first];
+        while got.len() < 4 {
+            let frame = peer.recv();
+            if frame["type"] == 1 {
+                got.push(frame);
+            }
+        }
+        tx.send(
+            got.iter()
+                .map(|r| r["payload"]["n"].clone())
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+        for req in &got {
+            let n = req["payload"]["n"].clone();
+            peer.reply(req, json!({"echo": n}));
+        }
+        let _ = peer.recv_message();
+    })]);
+    let c = client(&server.url);
+    let mut pending = vec![c.call_pending("echo", json!({"n": 0})).unwrap()];
+    c.events()
+        .recv_timeout(Duration::from_secs(5))
+        .unwrap()
+        .expect("the event");
+    pending.extend((1..4).map(|n| c.call_pending("echo", json!({"n": n})).unwrap()));
+    let seen = rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("all four requests reached the server before any wait");
+    assert_eq!(seen, [json!(0), json!(1), json!(2), json!(3)]);
+    for (n, p) in pending.into_iter().enumerate() {
+        assert_eq!(p.wait().unwrap(), json!({"echo": n}));
+    }
+    c.close();
+    server.finish();
+}
+
+#[test]
 fn server_requests_become_events_and_are_acknowledged() {
     let server = Script::serve(vec![script(|peer| {
         peer.accept_auth("bot@srv");

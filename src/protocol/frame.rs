@@ -7,16 +7,22 @@
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use std::fmt::Write as _;
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::fmt::{self, Write as _};
+use std::ops::Range;
+use tungstenite::Utf8Bytes;
 
 /// `MESSAGE_TYPE.REQUEST`.
 pub const TYPE_REQUEST: u32 = 1;
 /// `MESSAGE_TYPE.RESPONSE`.
 pub const TYPE_RESPONSE: u32 = 2;
 
-/// One decoded frame with its payload still raw.
+/// One decoded frame with its payload still raw: by default an owned
+/// [`RawValue`], or a [`FramePayload`] left in the frame's own text
+/// ([`Frame::parse_shared`]).
 #[derive(Debug)]
-pub enum Frame {
+pub enum Frame<P = Box<RawValue>> {
     /// A request: a client command, or a server event.
     Request {
         /// The sender's request id.
@@ -24,15 +30,38 @@ pub enum Frame {
         /// The command or event name.
         method: String,
         /// The payload, `None` when absent.
-        payload: Option<Box<RawValue>>,
+        payload: Option<P>,
     },
     /// A response to a request with the same id.
     Response {
         /// The id of the request answered.
         id: u64,
         /// The payload, `None` when absent (an acknowledgement).
-        payload: Option<Box<RawValue>>,
+        payload: Option<P>,
     },
+}
+
+/// A payload left where it arrived, in the text of its frame: reading a
+/// frame copies nothing, and the thread that wants the payload decodes it
+/// from there. Cheap to clone (the frame's text is shared).
+#[derive(Clone)]
+pub struct FramePayload {
+    frame: Utf8Bytes,
+    range: Range<usize>,
+}
+
+impl FramePayload {
+    /// The payload's JSON text.
+    pub fn get(&self) -> &str {
+        &self.frame.as_str()[self.range.clone()]
+    }
+}
+
+impl fmt::Debug for FramePayload {
+    // Payloads may carry secrets (tokens, links with keys): only the size.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "FramePayload({} bytes)", self.range.len())
+    }
 }
 
 /// Why a text frame could not be read as a protocol frame.
@@ -50,7 +79,7 @@ pub enum FrameError {
 }
 
 #[derive(Deserialize)]
-struct RawFrame {
+struct RawFrame<'a> {
     #[serde(
         rename = "type",
         deserialize_with = "crate::protocol::lenient::u64_any"
@@ -58,29 +87,50 @@ struct RawFrame {
     kind: u64,
     #[serde(deserialize_with = "crate::protocol::lenient::u64_any")]
     id: u64,
-    #[serde(default)]
-    method: Option<String>,
-    #[serde(default)]
-    payload: Option<Box<RawValue>>,
+    #[serde(default, borrow)]
+    method: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    payload: Option<&'a RawValue>,
 }
 
 impl Frame {
     /// Parses one text frame.
     pub fn parse(text: &str) -> Result<Frame, FrameError> {
+        Frame::parse_with(text, RawValue::to_owned)
+    }
+}
+
+impl Frame<FramePayload> {
+    /// Parses one text frame, leaving the payload in `text` (no copy).
+    pub fn parse_shared(text: Utf8Bytes) -> Result<Frame<FramePayload>, FrameError> {
+        let base = text.as_str().as_ptr() as usize;
+        Frame::parse_with(text.as_str(), |raw| {
+            let start = raw.get().as_ptr() as usize - base;
+            FramePayload {
+                frame: text.clone(),
+                range: start..start + raw.get().len(),
+            }
+        })
+    }
+}
+
+impl<P> Frame<P> {
+    /// Parses `text`, keeping the payload as `keep` makes it.
+    fn parse_with(text: &str, keep: impl FnOnce(&RawValue) -> P) -> Result<Frame<P>, FrameError> {
         // Serde would also accept a JSON array for a struct; a frame is an object.
         if !text.trim_start().starts_with('{') {
             return Err(FrameError::Malformed(
                 "a frame must be a JSON object".into(),
             ));
         }
-        let raw: RawFrame =
+        let raw: RawFrame<'_> =
             serde_json::from_str(text).map_err(|e| FrameError::Malformed(e.to_string()))?;
         // `"payload": null` is treated like an absent payload.
-        let payload = raw.payload.filter(|p| p.get() != "null");
+        let payload = raw.payload.filter(|p| p.get() != "null").map(keep);
         match raw.kind {
             1 => Ok(Frame::Request {
                 id: raw.id,
-                method: raw.method.ok_or(FrameError::MissingMethod)?,
+                method: raw.method.ok_or(FrameError::MissingMethod)?.into_owned(),
                 payload,
             }),
             2 => Ok(Frame::Response {
@@ -99,15 +149,58 @@ impl Frame {
     }
 }
 
-/// Writes a request frame around an already serialised payload.
-pub fn request_text(id: u64, method: &str, payload_json: &str) -> String {
-    let mut out = String::with_capacity(48 + method.len() + payload_json.len());
+thread_local! {
+    /// A reused buffer: a request's payload is encoded without an
+    /// allocation of its own.
+    static PAYLOAD_SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// Buffers above this size are not kept for reuse.
+const SCRATCH_KEEP: usize = 64 << 10;
+
+/// Serialises `payload` to JSON text in a reused buffer and hands it to
+/// `f`: no allocation for the intermediate text.
+pub fn with_json<T: serde::Serialize + ?Sized, R>(
+    payload: &T,
+    f: impl FnOnce(&str) -> R,
+) -> Result<R, serde_json::Error> {
+    // Taken out for the call: a nested use gets a fresh buffer.
+    let mut bytes = PAYLOAD_SCRATCH.take();
+    bytes.clear();
+    let r = serde_json::to_writer(&mut bytes, payload).and_then(|()| {
+        // serde_json writes UTF-8 only.
+        let text = std::str::from_utf8(&bytes).map_err(serde::ser::Error::custom)?;
+        Ok(f(text))
+    });
+    if bytes.capacity() <= SCRATCH_KEEP {
+        PAYLOAD_SCRATCH.set(bytes);
+    }
+    r
+}
+
+/// Appends a request frame around an already serialised payload to `out`.
+pub fn write_request(out: &mut String, id: u64, method: &str, payload_json: &str) {
     let _ = write!(out, "{{\"type\":1,\"id\":{id},\"method\":");
     // Method names are plain identifiers, but escape them anyway.
-    out.push_str(&serde_json::to_string(method).unwrap_or_else(|_| "\"\"".into()));
+    if method
+        .bytes()
+        .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+    {
+        out.push('"');
+        out.push_str(method);
+        out.push('"');
+    } else {
+        out.push_str(&serde_json::to_string(method).unwrap_or_else(|_| "\"\"".into()));
+    }
     out.push_str(",\"payload\":");
     out.push_str(payload_json);
     out.push('}');
+}
+
+/// Writes a request frame around an already serialised payload.
+pub fn request_text(id: u64, method: &str, payload_json: &str) -> String {
+    let mut out = String::with_capacity(48 + method.len() + payload_json.len());
+    write_request(&mut out, id, method, payload_json);
     out
 }
 
@@ -122,12 +215,19 @@ pub fn response_text(id: u64, payload_json: &str) -> String {
 
 /// The bare acknowledgement of a server request: `{"type":2,"id":N}`.
 pub fn ack_text(id: u64) -> String {
-    format!("{{\"type\":2,\"id\":{id}}}")
+    let mut out = String::new();
+    write_ack(&mut out, id);
+    out
+}
+
+/// Appends [`ack_text`] to `out`.
+pub fn write_ack(out: &mut String, id: u64) {
+    let _ = write!(out, "{{\"type\":2,\"id\":{id}}}");
 }
 
 /// The `errorCode` of an error payload, if the payload is one. A code of 0
 /// means success (the official SDK reads it so), so it is not an error.
-pub fn error_code(payload: Option<&RawValue>) -> Option<u32> {
+pub fn error_code(payload: Option<&str>) -> Option<u32> {
     #[derive(Deserialize)]
     struct ErrorPayload {
         #[serde(
@@ -140,10 +240,10 @@ pub fn error_code(payload: Option<&RawValue>) -> Option<u32> {
     // Only objects can carry an error code; arrays (getChats) never do.
     // Most payloads are successes: skip the parse (and its "missing field"
     // error) when the key is not there at all.
-    if !p.get().trim_start().starts_with('{') || !p.get().contains("\"errorCode\"") {
+    if !p.trim_start().starts_with('{') || !p.contains("\"errorCode\"") {
         return None;
     }
-    serde_json::from_str::<ErrorPayload>(p.get())
+    serde_json::from_str::<ErrorPayload>(p)
         .ok()
         .map(|e| e.error_code)
         .filter(|&code| code != 0)
@@ -179,6 +279,30 @@ mod tests {
     }
 
     #[test]
+    fn shared_payloads_stay_in_their_frame() {
+        let text = Utf8Bytes::from(r#"{"type":2,"id":4,"payload":{"chatId":"c\"1"}}"#);
+        match Frame::parse_shared(text).unwrap() {
+            Frame::Response {
+                id: 4,
+                payload: Some(p),
+            } => {
+                assert_eq!(p.get(), r#"{"chatId":"c\"1"}"#);
+                assert_eq!(format!("{p:?}"), "FramePayload(17 bytes)");
+            }
+            other => panic!("{other:?}"),
+        }
+        let text = Utf8Bytes::from(r#"{"payload":null,"id":1,"type":1,"method":"m\u0041"}"#);
+        match Frame::parse_shared(text).unwrap() {
+            Frame::Request {
+                id: 1,
+                method,
+                payload: None,
+            } => assert_eq!(method, "mA"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn rejects_wrong_shapes() {
         assert!(matches!(
             Frame::parse("[1,2]"),
@@ -200,18 +324,24 @@ mod tests {
             request_text(5, "auth", r#"{"token":"t"}"#),
             r#"{"type":1,"id":5,"method":"auth","payload":{"token":"t"}}"#
         );
+        assert_eq!(
+            request_text(6, "we\"ird", "{}"),
+            r#"{"type":1,"id":6,"method":"we\"ird","payload":{}}"#
+        );
+        assert_eq!(with_json(&[1, 2], str::to_owned).unwrap(), "[1,2]");
         assert_eq!(ack_text(9), r#"{"type":2,"id":9}"#);
         assert_eq!(response_text(9, "{}"), r#"{"type":2,"id":9,"payload":{}}"#);
     }
 
     #[test]
     fn finds_error_codes() {
-        let p = RawValue::from_string(r#"{"errorCode":304}"#.into()).unwrap();
-        assert_eq!(error_code(Some(&p)), Some(304));
-        let p = RawValue::from_string(r#"[{"errorCode":304}]"#.into()).unwrap();
-        assert_eq!(error_code(Some(&p)), None);
+        assert_eq!(error_code(Some(r#"{"errorCode":304}"#)), Some(304));
+        assert_eq!(error_code(Some(r#"[{"errorCode":304}]"#)), None);
         assert_eq!(error_code(None), None);
-        let p = RawValue::from_string(r#"{"errorCode":0,"chatId":"c"}"#.into()).unwrap();
-        assert_eq!(error_code(Some(&p)), None, "0 is success");
+        assert_eq!(
+            error_code(Some(r#"{"errorCode":0,"chatId":"c"}"#)),
+            None,
+            "0 is success"
+        );
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod connect;
 pub mod endpoint;
+pub mod outbox;
 pub mod socket;
 pub mod stream;
 pub mod tls;

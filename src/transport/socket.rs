@@ -64,6 +64,7 @@
 //! tungstenite (or rustls): it is never written again; the I/O thread
 //! watches for writability and flushes it.
 
+use super::outbox::Outbox;
 use super::stream::Stream;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
@@ -87,7 +88,7 @@ const BATCH_MAX: usize = 64;
 #[derive(Debug)]
 pub struct Shared {
     ws: Mutex<WebSocket<Stream>>,
-    outbox: Mutex<Vec<Message>>,
+    outbox: Mutex<Outbox>,
     /// Wakes the I/O thread.
     waker: Waker,
     /// The I/O thread's epoll, to switch what it watches the socket for.
@@ -175,7 +176,7 @@ pub enum Incoming {
 #[derive(Debug, Default)]
 pub struct Sink {
     /// Frames to send (acknowledgements), queued after the read pass.
-    pub replies: Vec<Message>,
+    pub replies: Outbox,
     /// A response went to a caller that leads the reads from its own epoll:
     /// the pass interrupts that wait unless it is the leader's own.
     pub wake_leader: bool,
@@ -258,8 +259,13 @@ impl Shared {
     /// them to the current socket holder). `fill` runs under the lock, so
     /// anything it does (such as allocating request ids) is ordered like
     /// the frames it queues.
-    pub fn enqueue_with<R>(&self, fill: impl FnOnce(&mut Vec<Message>) -> R) -> R {
-        let r = fill(&mut lock(&self.outbox));
+    pub fn enqueue_with<R>(&self, fill: impl FnOnce(&mut Outbox) -> R) -> R {
+        let r = {
+            let mut outbox = lock(&self.outbox);
+            let r = fill(&mut outbox);
+            outbox.mark_urgent();
+            r
+        };
         self.write_out();
         r
     }
@@ -268,15 +274,21 @@ impl Shared {
     /// `fill` returns `(_, true)` ("requests are in flight already") leaves
     /// the writing to the I/O thread, woken once for the whole batch that
     /// gathers meanwhile, instead of a `write` per frame on this thread:
-    /// pipelined requests go out many per syscall. The queue is written at
+    /// pipelined requests go out many per syscall. Such frames are not
+    /// urgent: reading threads do not write them on their way (a `write`
+    /// per read pass would split the batch again). The queue is written at
     /// once when it is long, or when this thread leads (waits).
-    pub fn enqueue_batched<R>(&self, fill: impl FnOnce(&mut Vec<Message>) -> (R, bool)) -> R {
-        let (r, defer, queued) = {
+    pub fn enqueue_batched<R>(&self, fill: impl FnOnce(&mut Outbox) -> (R, bool)) -> R {
+        let (r, defer) = {
             let mut outbox = lock(&self.outbox);
             let (r, defer) = fill(&mut outbox);
-            (r, defer, outbox.len())
+            let defer = defer && outbox.len() < BATCH_MAX;
+            if !defer {
+                outbox.mark_urgent();
+            }
+            (r, defer)
         };
-        if !defer || queued >= BATCH_MAX {
+        if !defer {
             self.write_out();
         } else if !self.flush_asked.swap(true, Ordering::AcqRel) {
             self.wake();
@@ -286,7 +298,8 @@ impl Shared {
 
     /// Writes the queue now if the socket is free. If another thread holds
     /// the socket, it writes the queue after its work: every holder checks
-    /// the queue again after unlocking, through this function.
+    /// the queue for urgent frames again after unlocking, through this
+    /// function.
     pub fn write_out(&self) {
         loop {
             match self.ws.try_lock() {
@@ -306,7 +319,7 @@ impl Shared {
             }
             // Locking the queue orders this check after any enqueue whose
             // `try_lock` above saw the socket taken by us.
-            if lock(&self.outbox).is_empty() {
+            if !lock(&self.outbox).is_urgent() {
                 return;
             }
         }
@@ -339,7 +352,7 @@ impl Shared {
     /// the bytes stay buffered and the I/O thread flushes them when the
     /// socket turns writable.
     fn flush_locked(&self, ws: &mut WebSocket<Stream>) -> Result<(), LinkError> {
-        let frames = std::mem::take(&mut *lock(&self.outbox));
+        let frames = lock(&self.outbox).take();
         for frame in frames {
             match ws.write(frame) {
                 Ok(()) => {}
@@ -419,11 +432,13 @@ impl Shared {
     }
 
     /// Reads every available frame into `on_frame` (up to a batch), then
-    /// writes what it and others queued.
+    /// writes what it and others queued: everything if `write_all`,
+    /// otherwise only if some of it is urgent.
     fn read_pass(
         &self,
         on_frame: &mut impl FnMut(Incoming, &mut Sink),
         leader: bool,
+        write_all: bool,
     ) -> Result<Pass, LinkError> {
         let mut pass = Pass {
             received: false,
@@ -462,10 +477,15 @@ impl Shared {
             self.activity.store(true, Ordering::Relaxed);
         }
         self.undrained.store(!pass.drained, Ordering::Relaxed);
-        if !sink.replies.is_empty() {
-            lock(&self.outbox).extend(sink.replies);
-        }
-        if result.is_ok() {
+        let urgent = {
+            let mut outbox = lock(&self.outbox);
+            if !sink.replies.is_empty() {
+                sink.replies.mark_urgent();
+                outbox.append(&mut sink.replies);
+            }
+            outbox.is_urgent()
+        };
+        if result.is_ok() && (write_all || urgent) {
             result = self.flush_locked(&mut ws);
         }
         drop(ws);
@@ -475,7 +495,7 @@ impl Shared {
             self.wake_leader();
         }
         result?;
-        if !lock(&self.outbox).is_empty() {
+        if lock(&self.outbox).is_urgent() {
             self.write_out();
         }
         Ok(pass)
@@ -526,7 +546,7 @@ impl Leader<'_> {
         // reported by epoll, so wait before the first read rather than
         // paying a read that returns `WouldBlock`.
         let mut read = shared.undrained.load(Ordering::Relaxed);
-        if !read && !lock(&shared.outbox).is_empty() {
+        if !read && lock(&shared.outbox).mark_urgent() {
             // Batched requests must go out before this thread sleeps.
             shared.write_out();
         }
@@ -535,7 +555,7 @@ impl Leader<'_> {
                 return Led::Failed;
             }
             if read {
-                match shared.read_pass(&mut on_frame, true) {
+                match shared.read_pass(&mut on_frame, true, true) {
                     Ok(pass) => self.drained = pass.drained,
                     Err(e) => {
                         shared.fail(e);
@@ -613,7 +633,7 @@ impl Driver {
         let lead_waker = Waker::new(lead_poll.registry(), WAKE)?;
         let shared = Arc::new(Shared {
             ws: Mutex::new(ws),
-            outbox: Mutex::new(Vec::new()),
+            outbox: Mutex::new(Outbox::default()),
             waker,
             registry: poll.registry().try_clone()?,
             fd,
@@ -705,9 +725,9 @@ impl Driver {
             turn.received = self.shared.activity.swap(false, Ordering::Relaxed);
             return Ok(turn);
         }
-        // The pass writes whatever is queued, batches included.
-        self.shared.flush_asked.store(false, Ordering::Release);
-        let pass = self.shared.read_pass(&mut on_frame, false)?;
+        // Woken to write a batch, or able to write buffered bytes again.
+        let write_all = self.shared.flush_asked.swap(false, Ordering::AcqRel) || writable;
+        let pass = self.shared.read_pass(&mut on_frame, false, write_all)?;
         // Frames read by leading callers count too.
         turn.received = self.shared.activity.swap(false, Ordering::Relaxed);
         // With edge-triggered readiness a pass that stopped early must be

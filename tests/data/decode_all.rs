@@ -83,7 +83,7 @@ pub fn decode_all(text: &str) {
             let _ = trueconf_bot::protocol::frame::ack_text(id);
         }
         Ok(Frame::Response { payload, .. }) => {
-            let _ = error_code(payload.as_deref());
+            let _ = error_code(payload.as_deref().map(serde_json::value::RawValue::get));
             decode_responses(payload.as_deref().map(|p| p.get()).unwrap_or("{}"));
         }
         Err(e) => {
@@ -91,7 +91,7 @@ pub fn decode_all(text: &str) {
         }
     }
     if let Ok(raw) = serde_json::from_str::<Box<serde_json::value::RawValue>>(text) {
-        let _ = error_code(Some(&raw));
+        let _ = error_code(Some(raw.get()));
         for method in EVENT_METHODS {
             decode_one_event(method, Some(&raw));
         }

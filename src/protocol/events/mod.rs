@@ -162,7 +162,12 @@ impl Event {
 /// (unknown method, missing or unexpected payload) becomes [`Event::Raw`],
 /// with a debug log saying why.
 pub fn decode_event(method: &str, payload: Option<&RawValue>) -> Event {
-    let text = payload.map(RawValue::get).unwrap_or("null");
+    decode_event_text(method, payload.map(RawValue::get))
+}
+
+/// [`decode_event`] from the payload's JSON text.
+pub(crate) fn decode_event_text(method: &str, payload: Option<&str>) -> Event {
+    let text = payload.unwrap_or("null");
     match decode_typed(method, text) {
         Ok(event) => event,
         Err(reason) => {
