@@ -138,7 +138,7 @@ impl Client {
     fn call_raw<T: DeserializeOwned>(
         &self,
         method: Cow<'static, str>,
-        payload_json: &str,
+        payload_json: &[u8],
     ) -> Result<T> {
         let payload = self
             .handle
@@ -165,7 +165,7 @@ impl Client {
     fn send_raw<T: DeserializeOwned>(
         &self,
         method: Cow<'static, str>,
-        payload_json: &str,
+        payload_json: &[u8],
     ) -> Result<Pending<T>> {
         let deadline = crate::time::deadline_after(self.timeout);
         let call = self

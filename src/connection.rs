@@ -213,12 +213,22 @@ impl Call {
     /// other thread does ("leads", see [`Shared::try_lead`]); otherwise it parks
     /// until the leader or the I/O thread hands it the response.
     pub(crate) fn wait(self, timeout: Duration) -> Result<Option<FramePayload>> {
+        self.wait_until(deadline_after(timeout), timeout)
+    }
+
+    /// [`wait`](Self::wait) until `deadline`; `timeout` is what a timeout
+    /// error reports.
+    pub(crate) fn wait_until(
+        self,
+        deadline: Instant,
+        timeout: Duration,
+    ) -> Result<Option<FramePayload>> {
         let link = self.link.clone();
         let leader = match self.slot.is_filled() {
             true => None,
             false => link.shared.try_lead(),
         };
-        self.wait_led(deadline_after(timeout), timeout, leader)
+        self.wait_led(deadline, timeout, leader)
     }
 
     /// [`wait`](Self::wait) until `deadline` (`timeout` is what the error
@@ -362,7 +372,7 @@ impl Inner {
     pub(crate) fn call(
         self: &Arc<Self>,
         method: Cow<'static, str>,
-        payload_json: &str,
+        payload_json: &[u8],
         timeout: Duration,
     ) -> Result<Option<FramePayload>> {
         let deadline = deadline_after(timeout);
@@ -388,7 +398,7 @@ impl Inner {
     pub(crate) fn start_call(
         self: &Arc<Self>,
         method: Cow<'static, str>,
-        payload_json: &str,
+        payload_json: &[u8],
         deadline: Instant,
     ) -> Result<Call> {
         loop {
@@ -408,7 +418,7 @@ impl Inner {
         self: &Arc<Self>,
         link: &Arc<Link>,
         method: Cow<'static, str>,
-        payload_json: &str,
+        payload_json: &[u8],
         batch: bool,
     ) -> Option<Call> {
         let slot = Arc::new(Slot::new());
@@ -875,7 +885,7 @@ impl Io {
             inner: inner.clone(),
         };
         link.shared.enqueue_with(|q| {
-            q.push_text(|text| write_request(text, id, "auth", &payload.to_string()))
+            q.push_text(|text| write_request(text, id, "auth", payload.to_string().as_bytes()))
         });
         while !call.slot.is_filled() {
             if inner.is_shutdown() {

@@ -79,17 +79,9 @@ impl<T> Pending<T> {
     /// from the call (including any wait for a reconnection), has passed.
     /// A response that already arrived is returned even after that.
     pub fn wait(self) -> Result<T> {
-        let (timeout, left) = (
-            self.timeout,
-            self.deadline.saturating_duration_since(Instant::now()),
-        );
-        match self.wait_timeout(left) {
-            Err(Error::Timeout { kind, .. }) => Err(Error::Timeout {
-                kind,
-                after: timeout,
-            }),
-            other => other,
-        }
+        let method = self.call.method_name();
+        let payload = self.call.wait_until(self.deadline, self.timeout)?;
+        decode_response(&method, payload, self.decode)
     }
 
     /// Waits for the response up to `timeout`.

@@ -158,50 +158,69 @@ thread_local! {
 /// Buffers above this size are not kept for reuse.
 const SCRATCH_KEEP: usize = 64 << 10;
 
-/// Serialises `payload` to JSON text in a reused buffer and hands it to
-/// `f`: no allocation for the intermediate text.
+/// Serialises `payload` to JSON (UTF-8 bytes) in a reused buffer and hands
+/// it to `f`: no allocation for the intermediate text.
 pub fn with_json<T: serde::Serialize + ?Sized, R>(
     payload: &T,
-    f: impl FnOnce(&str) -> R,
+    f: impl FnOnce(&[u8]) -> R,
 ) -> Result<R, serde_json::Error> {
     // Taken out for the call: a nested use gets a fresh buffer.
     let mut bytes = PAYLOAD_SCRATCH.take();
     bytes.clear();
-    let r = serde_json::to_writer(&mut bytes, payload).and_then(|()| {
-        // serde_json writes UTF-8 only.
-        let text = std::str::from_utf8(&bytes).map_err(serde::ser::Error::custom)?;
-        Ok(f(text))
-    });
+    let r = serde_json::to_writer(&mut bytes, payload).map(|()| f(&bytes));
     if bytes.capacity() <= SCRATCH_KEEP {
         PAYLOAD_SCRATCH.set(bytes);
     }
     r
 }
 
-/// Appends a request frame around an already serialised payload to `out`.
-pub fn write_request(out: &mut String, id: u64, method: &str, payload_json: &str) {
-    let _ = write!(out, "{{\"type\":1,\"id\":{id},\"method\":");
+/// Appends a request frame around an already serialised payload (UTF-8
+/// JSON) to `out`.
+pub fn write_request(out: &mut Vec<u8>, id: u64, method: &str, payload_json: &[u8]) {
+    out.extend_from_slice(b"{\"type\":1,\"id\":");
+    write_u64(out, id);
+    out.extend_from_slice(b",\"method\":");
     // Method names are plain identifiers, but escape them anyway.
     if method
         .bytes()
         .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
     {
-        out.push('"');
-        out.push_str(method);
-        out.push('"');
-    } else {
-        out.push_str(&serde_json::to_string(method).unwrap_or_else(|_| "\"\"".into()));
+        out.push(b'"');
+        out.extend_from_slice(method.as_bytes());
+        out.push(b'"');
+    } else if serde_json::to_writer(&mut *out, method).is_err() {
+        out.extend_from_slice(b"\"\"");
     }
-    out.push_str(",\"payload\":");
-    out.push_str(payload_json);
-    out.push('}');
+    out.extend_from_slice(b",\"payload\":");
+    out.extend_from_slice(payload_json);
+    out.push(b'}');
+}
+
+/// Appends the decimal digits of `n`.
+fn write_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
+/// Text written by the functions here, which write UTF-8 only.
+fn into_text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// Writes a request frame around an already serialised payload.
 pub fn request_text(id: u64, method: &str, payload_json: &str) -> String {
-    let mut out = String::with_capacity(48 + method.len() + payload_json.len());
-    write_request(&mut out, id, method, payload_json);
-    out
+    let mut out = Vec::with_capacity(48 + method.len() + payload_json.len());
+    write_request(&mut out, id, method, payload_json.as_bytes());
+    into_text(out)
 }
 
 /// Writes a response frame around an already serialised payload.
@@ -215,14 +234,16 @@ pub fn response_text(id: u64, payload_json: &str) -> String {
 
 /// The bare acknowledgement of a server request: `{"type":2,"id":N}`.
 pub fn ack_text(id: u64) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
     write_ack(&mut out, id);
-    out
+    into_text(out)
 }
 
 /// Appends [`ack_text`] to `out`.
-pub fn write_ack(out: &mut String, id: u64) {
-    let _ = write!(out, "{{\"type\":2,\"id\":{id}}}");
+pub fn write_ack(out: &mut Vec<u8>, id: u64) {
+    out.extend_from_slice(b"{\"type\":2,\"id\":");
+    write_u64(out, id);
+    out.push(b'}');
 }
 
 /// The `errorCode` of an error payload, if the payload is one. A code of 0
@@ -328,7 +349,12 @@ mod tests {
             request_text(6, "we\"ird", "{}"),
             r#"{"type":1,"id":6,"method":"we\"ird","payload":{}}"#
         );
-        assert_eq!(with_json(&[1, 2], str::to_owned).unwrap(), "[1,2]");
+        assert_eq!(with_json(&[1, 2], <[u8]>::to_vec).unwrap(), b"[1,2]");
+        assert_eq!(ack_text(0), r#"{"type":2,"id":0}"#);
+        assert_eq!(
+            request_text(u64::MAX, "m", "1"),
+            r#"{"type":1,"id":18446744073709551615,"method":"m","payload":1}"#
+        );
         assert_eq!(ack_text(9), r#"{"type":2,"id":9}"#);
         assert_eq!(response_text(9, "{}"), r#"{"type":2,"id":9,"payload":{}}"#);
     }

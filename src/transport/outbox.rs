@@ -7,13 +7,15 @@
 //! freeing it on the writer's was, in profiles of pipelined requests, the
 //! main source of lock contention inside the allocator.
 
-use tungstenite::{Bytes, Message, Utf8Bytes};
+use tungstenite::protocol::frame::coding::{Data, OpCode};
+use tungstenite::protocol::frame::Frame;
+use tungstenite::{Bytes, Message};
 
 /// Frames waiting to be written, in order.
 #[derive(Debug, Default)]
 pub struct Outbox {
-    /// The text of the queued text frames, back to back.
-    text: String,
+    /// The text (UTF-8) of the queued text frames, back to back.
+    text: Vec<u8>,
     /// Every queued frame, in order.
     frames: Vec<Queued>,
     /// Some queued frame must go out now rather than with the next batch
@@ -35,9 +37,9 @@ enum Queued {
 const TEXT_RESERVE: usize = 16 << 10;
 
 impl Outbox {
-    /// Queues a text frame that `write` writes into the buffer it is given
-    /// (empty text is not a frame: nothing is queued then).
-    pub fn push_text(&mut self, write: impl FnOnce(&mut String)) {
+    /// Queues a text frame that `write` appends to the buffer it is given,
+    /// as UTF-8 (empty text is not a frame: nothing is queued then).
+    pub fn push_text(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
         let start = self.text.len();
         if self.text.capacity() == 0 {
             self.text.reserve(TEXT_RESERVE);
@@ -56,7 +58,7 @@ impl Outbox {
     /// Moves every frame of `other` to the end of this queue.
     pub fn append(&mut self, other: &mut Outbox) {
         let base = self.text.len();
-        self.text.push_str(&other.text);
+        self.text.extend_from_slice(&other.text);
         self.frames
             .extend(other.frames.drain(..).map(|frame| match frame {
                 Queued::Text(end) => Queued::Text(base + end),
@@ -100,8 +102,9 @@ impl Outbox {
             Queued::Text(end) => {
                 let slice = text.slice(start..end);
                 start = end;
-                // Each slice is a whole `String` push: always UTF-8.
-                Message::Text(Utf8Bytes::try_from(slice).unwrap_or_default())
+                // A text frame as it is: the writers of `push_text` write
+                // UTF-8, so it is not validated again.
+                Message::Frame(Frame::message(slice, OpCode::Data(Data::Text), true))
             }
             Queued::Message(message) => message,
         })
@@ -116,7 +119,11 @@ mod tests {
         outbox
             .take()
             .map(|m| match m {
-                Message::Text(t) => t.to_string(),
+                Message::Frame(f) => {
+                    assert_eq!(f.header().opcode, OpCode::Data(Data::Text));
+                    assert!(f.header().is_final);
+                    f.into_text().unwrap().to_string()
+                }
                 other => format!("{other:?}"),
             })
             .collect()
@@ -125,14 +132,14 @@ mod tests {
     #[test]
     fn keeps_frames_in_order() {
         let mut q = Outbox::default();
-        q.push_text(|t| t.push_str("{\"a\":1}"));
+        q.push_text(|t| t.extend_from_slice("{\"a\":1}".as_bytes()));
         q.push(Message::Ping(Bytes::new()));
-        q.push_text(|t| t.push_str("{\"b\":\"é\"}"));
+        q.push_text(|t| t.extend_from_slice("{\"b\":\"é\"}".as_bytes()));
         q.push_text(|_| {});
         assert_eq!(q.len(), 3);
         assert!(!q.is_urgent());
         let mut other = Outbox::default();
-        other.push_text(|t| t.push_str("{\"c\":3}"));
+        other.push_text(|t| t.extend_from_slice("{\"c\":3}".as_bytes()));
         other.mark_urgent();
         q.append(&mut other);
         assert!(other.is_empty() && !other.is_urgent());
@@ -144,7 +151,7 @@ mod tests {
         assert!(q.is_empty() && !q.is_urgent());
         q.mark_urgent();
         assert!(!q.is_urgent(), "nothing queued is nothing due");
-        q.push_text(|t| t.push_str("again"));
+        q.push_text(|t| t.extend_from_slice("again".as_bytes()));
         assert_eq!(texts(&mut q), ["again"]);
     }
 }
