@@ -636,7 +636,7 @@ mod tests {
         client.shutdown(std::net::Shutdown::Write).unwrap();
         // Keep the client's read side open for 100-continue writes.
         std::mem::forget(client);
-        Conn::new(Stream::Plain(server))
+        Conn::new(Stream::plain(server))
     }
 
     #[test]

@@ -139,7 +139,7 @@ fn serve(inner: &Arc<Inner>, id: u64, tcp: TcpStream) {
                 return;
             }
         },
-        None => Stream::Plain(tcp),
+        None => Stream::plain(tcp),
     };
     let mut conn = Conn::new(stream);
     loop {

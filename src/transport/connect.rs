@@ -214,7 +214,7 @@ fn open_once(
     let stream = match (endpoint.secure, tls) {
         (true, Some(config)) => tls_client(endpoint, tcp, config)?,
         (true, None) => return Err(Error::Config("TLS settings missing".into()).into()),
-        (false, _) => Stream::Plain(tcp),
+        (false, _) => Stream::plain(tcp),
     };
     let url = endpoint.ws_url(path);
     let mut request = url

@@ -620,7 +620,10 @@ impl Drop for Leader<'_> {
 
 impl Driver {
     /// Takes over an open, non-blocking WebSocket.
-    pub fn new(ws: WebSocket<Stream>) -> io::Result<(Driver, Arc<Shared>)> {
+    pub fn new(mut ws: WebSocket<Stream>) -> io::Result<(Driver, Arc<Shared>)> {
+        // Every reader here waits on edge-triggered epoll before reading
+        // again.
+        ws.get_mut().assume_drained_after_short_reads();
         let poll = Poll::new()?;
         let fd = ws.get_ref().tcp().as_raw_fd();
         poll.registry()

@@ -7,7 +7,7 @@ use std::net::TcpStream;
 #[derive(Debug)]
 pub enum Stream {
     /// Plain TCP (`ws://`, `http://`).
-    Plain(TcpStream),
+    Plain(TcpStream, ShortReads),
     /// TLS as the client (`wss://`).
     TlsClient(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
     /// TLS as the server (the emulator's `wss://`).
@@ -15,11 +15,40 @@ pub enum Stream {
     TlsServer(Box<rustls::StreamOwned<rustls::ServerConnection, TcpStream>>),
 }
 
+/// What a plain stream makes of a read that returned less than asked for.
+///
+/// On a non-blocking socket watched by edge-triggered epoll, such a read
+/// emptied the socket's receive queue: the next read would return
+/// `WouldBlock`, and any data that arrives later raises a new edge. With
+/// [`Stream::assume_drained_after_short_reads`], that next read returns
+/// `WouldBlock` without the system call (one `recv` fewer per round trip).
+#[derive(Debug, Default)]
+pub struct ShortReads {
+    /// Short reads mean "drained".
+    enabled: bool,
+    /// The last read was short: the next one reports `WouldBlock`.
+    drained: bool,
+}
+
 impl Stream {
+    /// A plain TCP stream.
+    pub fn plain(tcp: TcpStream) -> Stream {
+        Stream::Plain(tcp, ShortReads::default())
+    }
+
+    /// For a non-blocking socket whose readers wait on edge-triggered epoll
+    /// before reading again: see [`ShortReads`]. Plain streams only (a TLS
+    /// record can end a short read with more records behind it).
+    pub fn assume_drained_after_short_reads(&mut self) {
+        if let Stream::Plain(_, short) = self {
+            short.enabled = true;
+        }
+    }
+
     /// The TCP socket underneath.
     pub fn tcp(&self) -> &TcpStream {
         match self {
-            Stream::Plain(s) => s,
+            Stream::Plain(s, _) => s,
             Stream::TlsClient(s) => &s.sock,
             #[cfg(feature = "emulator")]
             Stream::TlsServer(s) => &s.sock,
@@ -65,7 +94,14 @@ fn tls_read<S: rustls::SideData>(
 impl Read for Stream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
-            Stream::Plain(s) => s.read(buf),
+            Stream::Plain(s, short) => {
+                if std::mem::take(&mut short.drained) {
+                    return Err(io::ErrorKind::WouldBlock.into());
+                }
+                let n = s.read(buf)?;
+                short.drained = short.enabled && n > 0 && n < buf.len();
+                Ok(n)
+            }
             Stream::TlsClient(s) => {
                 let s = &mut **s;
                 tls_read(&mut s.conn, &mut s.sock, buf)
@@ -82,7 +118,7 @@ impl Read for Stream {
 impl Write for Stream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
-            Stream::Plain(s) => s.write(buf),
+            Stream::Plain(s, _) => s.write(buf),
             Stream::TlsClient(s) => s.write(buf),
             #[cfg(feature = "emulator")]
             Stream::TlsServer(s) => s.write(buf),
@@ -91,7 +127,7 @@ impl Write for Stream {
 
     fn flush(&mut self) -> io::Result<()> {
         match self {
-            Stream::Plain(s) => s.flush(),
+            Stream::Plain(s, _) => s.flush(),
             Stream::TlsClient(s) => s.flush(),
             #[cfg(feature = "emulator")]
             Stream::TlsServer(s) => s.flush(),
