@@ -134,3 +134,42 @@ impl Write for Stream {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    #[test]
+    fn a_short_read_reports_would_block_once_when_enabled() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut peer = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (tcp, _) = listener.accept().unwrap();
+        let mut stream = Stream::plain(tcp);
+        let mut buf = [0u8; 64];
+
+        // Disabled (blocking use, the handshake): a short read changes nothing.
+        peer.write_all(b"abc").unwrap();
+        assert_eq!(stream.read(&mut buf).unwrap(), 3);
+        peer.write_all(b"de").unwrap();
+        assert_eq!(stream.read(&mut buf).unwrap(), 2);
+
+        stream.assume_drained_after_short_reads();
+        peer.write_all(b"fgh").unwrap();
+        assert_eq!(stream.read(&mut buf).unwrap(), 3);
+        // Data that arrives after the short read is not lost: the next read
+        // says "drained" (epoll would report the new data), the one after
+        // reads it.
+        peer.write_all(b"ij").unwrap();
+        let e = stream.read(&mut buf).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+        assert_eq!(stream.read(&mut buf).unwrap(), 2);
+        assert_eq!(&buf[..2], b"ij");
+        // A read that fills the buffer is not short.
+        peer.write_all(&[7u8; 64]).unwrap();
+        while stream.tcp().peek(&mut buf).unwrap() < 64 {}
+        assert_eq!(stream.read(&mut buf).unwrap(), 64);
+        peer.write_all(b"k").unwrap();
+        assert_eq!(stream.read(&mut buf).unwrap(), 1);
+    }
+}
