@@ -165,6 +165,8 @@ mod tests {
         assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
         assert_eq!(stream.read(&mut buf).unwrap(), 2);
         assert_eq!(&buf[..2], b"ij");
+        let e = stream.read(&mut buf).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::WouldBlock, "short again");
         // A read that fills the buffer is not short.
         peer.write_all(&[7u8; 64]).unwrap();
         while stream.tcp().peek(&mut buf).unwrap() < 64 {}
