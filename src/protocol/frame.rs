@@ -5,6 +5,7 @@
 //! I/O thread only parses the envelope; the typed payload is decoded by the
 //! thread that wants it.
 
+use super::envelope_scan::scan;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -102,7 +103,29 @@ impl Frame {
 
 impl Frame<FramePayload> {
     /// Parses one text frame, leaving the payload in `text` (no copy).
+    ///
+    /// The payload is not checked here beyond its brackets and quotes: it
+    /// is checked when it is decoded, by whoever wants it.
     pub fn parse_shared(text: Utf8Bytes) -> Result<Frame<FramePayload>, FrameError> {
+        if let Some(envelope) = scan(text.as_str()) {
+            let payload = envelope.payload.map(|range| FramePayload {
+                frame: text.clone(),
+                range,
+            });
+            return match envelope.kind {
+                1 => Ok(Frame::Request {
+                    id: envelope.id,
+                    method: text.as_str()[envelope.method.ok_or(FrameError::MissingMethod)?]
+                        .to_owned(),
+                    payload,
+                }),
+                2 => Ok(Frame::Response {
+                    id: envelope.id,
+                    payload,
+                }),
+                other => Err(FrameError::UnknownType(other)),
+            };
+        }
         let base = text.as_str().as_ptr() as usize;
         Frame::parse_with(text.as_str(), |raw| {
             let start = raw.get().as_ptr() as usize - base;
@@ -321,6 +344,41 @@ mod tests {
             } => assert_eq!(method, "mA"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn the_quick_scan_agrees_with_the_full_parse() {
+        fn summary<P>(frame: Result<Frame<P>, FrameError>, get: impl Fn(&P) -> &str) -> String {
+            match frame {
+                Ok(Frame::Request {
+                    id,
+                    method,
+                    payload,
+                }) => format!("req {id} {method} {:?}", payload.as_ref().map(get)),
+                Ok(Frame::Response { id, payload }) => {
+                    format!("resp {id} {:?}", payload.as_ref().map(get))
+                }
+                Err(e) => format!("error {e}"),
+            }
+        }
+        let spec = include_str!("../../tests/data/spec_frames.jsonl");
+        let extra = [
+            r#"{"type":3,"id":1}"#,
+            r#"{"type":1,"id":1,"payload":{}}"#,
+            r#"{"type":1,"id":1,"method":null}"#,
+            r#" { "id" : "5" , "type" : "2" , "payload" : [ {"a" : "\"}" } ] } "#,
+        ];
+        let mut scanned = 0;
+        for line in spec.lines().chain(extra).filter(|l| !l.trim().is_empty()) {
+            scanned += usize::from(scan(line).is_some());
+            let full = summary(Frame::parse(line), |p| p.get());
+            let shared = summary(Frame::parse_shared(Utf8Bytes::from(line)), |p| p.get());
+            assert_eq!(shared, full, "{line}");
+        }
+        assert!(
+            scanned > 30,
+            "the scan handles the spec's frames ({scanned})"
+        );
     }
 
     #[test]

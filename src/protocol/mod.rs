@@ -24,6 +24,7 @@ pub mod buttons;
 pub mod chat;
 pub mod content;
 pub mod envelope;
+mod envelope_scan;
 pub mod events;
 pub mod methods;
 pub mod survey;

@@ -1,0 +1,300 @@
+//! A quick scan of a frame's envelope (`type`, `id`, `method` and where the
+//! payload is) that does not parse the payload.
+//!
+//! The thread that reads the socket only needs the envelope to route a
+//! frame; the payload is decoded, and so fully checked, by the thread that
+//! wants it. Skipping the payload by its brackets and quotes costs a
+//! fraction of a full JSON parse of it. Anything the scan does not handle
+//! plainly (escaped keys or method names, numbers that are not plain
+//! unsigned integers, duplicate keys, ...) makes it give up, and the frame
+//! goes through the full parse instead, so both always agree on what they
+//! both accept.
+
+use std::ops::Range;
+
+/// The envelope of a frame, with byte ranges into its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Envelope {
+    /// `type`.
+    pub kind: u64,
+    /// `id`.
+    pub id: u64,
+    /// The `method` string's contents (without quotes), if present and not
+    /// `null`.
+    pub method: Option<Range<usize>>,
+    /// The `payload` value, if present and not `null`.
+    pub payload: Option<Range<usize>>,
+}
+
+/// Scans `text`; `None` when the frame needs the full parse.
+pub(crate) fn scan(text: &str) -> Option<Envelope> {
+    let b = text.as_bytes();
+    let mut at = skip_ws(b, 0);
+    if b.get(at) != Some(&b'{') {
+        return None;
+    }
+    at += 1;
+    let (mut kind, mut id, mut method, mut payload) = (None, None, None, None);
+    loop {
+        at = skip_ws(b, at);
+        let key = plain_string(b, at)?;
+        at = skip_ws(b, key.end + 1);
+        if b.get(at) != Some(&b':') {
+            return None;
+        }
+        at = skip_ws(b, at + 1);
+        let value = at..skip_value(b, at)?;
+        at = skip_ws(b, value.end);
+        let seen = match &b[key.clone()] {
+            b"type" => kind.replace(unsigned(b, value)?).is_some(),
+            b"id" => id.replace(unsigned(b, value)?).is_some(),
+            b"method" => method
+                .replace(nullable(b, value, |v| plain_string(b, v.start))?)
+                .is_some(),
+            b"payload" => payload.replace(nullable(b, value, Some)?).is_some(),
+            _ => false,
+        };
+        if seen {
+            return None; // a duplicate key: the full parse reports it
+        }
+        match b.get(at) {
+            Some(b',') => at += 1,
+            Some(b'}') => break,
+            _ => return None,
+        }
+    }
+    if skip_ws(b, at + 1) != b.len() {
+        return None;
+    }
+    Some(Envelope {
+        kind: kind?,
+        id: id?,
+        method: method.flatten(),
+        payload: payload.flatten(),
+    })
+}
+
+fn skip_ws(b: &[u8], mut at: usize) -> usize {
+    while matches!(b.get(at), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        at += 1;
+    }
+    at
+}
+
+/// The contents of the string starting at `at` (its opening quote), if it
+/// has no escapes.
+fn plain_string(b: &[u8], at: usize) -> Option<Range<usize>> {
+    if b.get(at) != Some(&b'"') {
+        return None;
+    }
+    let start = at + 1;
+    let end = quote_or_backslash(b, start)?;
+    (b[end] == b'"').then_some(start..end)
+}
+
+/// The first `"` or `\\` at or after `from`, eight bytes at a time.
+fn quote_or_backslash(b: &[u8], mut from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = b.get(from..from + 8) {
+        let x = u64::from_le_bytes(chunk.try_into().ok()?);
+        // A byte equal to the one sought becomes zero; the lowest zero
+        // byte sets the lowest high bit (higher ones may be false hits).
+        let quote = x ^ (ONES * u64::from(b'"'));
+        let backslash = x ^ (ONES * u64::from(b'\\'));
+        let found = ((quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash))
+            & HIGH;
+        if found != 0 {
+            return Some(from + (found.trailing_zeros() / 8) as usize);
+        }
+        from += 8;
+    }
+    b.get(from..)?
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\')
+        .map(|p| from + p)
+}
+
+/// `Some(None)` for `null`, else what `f` makes of the value.
+fn nullable<T>(
+    b: &[u8],
+    value: Range<usize>,
+    f: impl FnOnce(Range<usize>) -> Option<T>,
+) -> Option<Option<T>> {
+    if &b[value.clone()] == b"null" {
+        return Some(None);
+    }
+    f(value).map(Some)
+}
+
+/// A plain unsigned integer, or a string holding only one (the lenient
+/// forms real servers send).
+fn unsigned(b: &[u8], value: Range<usize>) -> Option<u64> {
+    let digits = match plain_string(b, value.start) {
+        Some(inner) if inner.end + 1 == value.end => &b[inner],
+        Some(_) => return None,
+        None => &b[value],
+    };
+    // No sign, no leading zero, no fraction: anything else is left to the
+    // full parse (which reads floats like 7.0, or rejects 007).
+    let plain = !digits.is_empty()
+        && digits.iter().all(u8::is_ascii_digit)
+        && (digits.len() == 1 || digits[0] != b'0');
+    if !plain {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |n, &d| {
+        n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
+}
+
+/// The end of the JSON value starting at `at`, found by its brackets and
+/// quotes only.
+fn skip_value(b: &[u8], at: usize) -> Option<usize> {
+    match b.get(at)? {
+        b'"' => skip_string(b, at),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut i = at;
+            loop {
+                match b.get(i)? {
+                    b'"' => {
+                        i = skip_string(b, i)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(i + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+        }
+        _ => {
+            let len = b[at..]
+                .iter()
+                .position(|c| matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
+                .unwrap_or(b.len() - at);
+            (len > 0).then_some(at + len)
+        }
+    }
+}
+
+/// The end (past the closing quote) of the string starting at `at`.
+fn skip_string(b: &[u8], at: usize) -> Option<usize> {
+    let mut i = at + 1;
+    loop {
+        i = quote_or_backslash(b, i)?;
+        match b[i] {
+            b'"' => return Some(i + 1),
+            _ => i += 2, // an escape: skip the escaped byte
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(text: &str) -> Option<(u64, u64, Option<&str>, Option<&str>)> {
+        let e = scan(text)?;
+        Some((
+            e.kind,
+            e.id,
+            e.method.map(|r| &text[r]),
+            e.payload.map(|r| &text[r]),
+        ))
+    }
+
+    #[test]
+    fn reads_common_envelopes() {
+        assert_eq!(
+            parts(r#"{"type":2,"id":17,"payload":{"chatId":"a\"}b","n":[1,{"x":"]"}]}}"#),
+            Some((2, 17, None, Some(r#"{"chatId":"a\"}b","n":[1,{"x":"]"}]}"#)))
+        );
+        assert_eq!(
+            parts(" {\n \"payload\" : [1, 2] , \"method\":\"sendMessage\", \"id\": \"9\", \"type\" :1 }\n"),
+            Some((1, 9, Some("sendMessage"), Some("[1, 2]")))
+        );
+        assert_eq!(
+            parts(r#"{"type":2,"id":3,"payload":null,"method":null,"extra":{"a":[]}}"#),
+            Some((2, 3, None, None))
+        );
+        assert_eq!(
+            parts(r#"{"type":2,"id":0,"payload":7}"#),
+            Some((2, 0, None, Some("7")))
+        );
+        assert_eq!(parts(r#"{"type":2,"id":4}"#), Some((2, 4, None, None)));
+        assert_eq!(
+            parts(r#"{"type":2,"id":18446744073709551615}"#),
+            Some((2, u64::MAX, None, None))
+        );
+    }
+
+    #[test]
+    fn leaves_the_unusual_to_the_full_parse() {
+        for text in [
+            r#"{"type":2,"id":7.0}"#,
+            r#"{"type":2,"id":-1}"#,
+            r#"{"type":2,"id":007}"#,
+            r#"{"type":2,"id":"7x"}"#,
+            r#"{"type":2,"id":"\u0037"}"#,
+            r#"{"type":1,"id":1,"method":"a\u0062"}"#,
+            r#"{"ty\u0070e":2,"id":1}"#,
+            r#"{"type":2,"id":1,"id":2}"#,
+            r#"{"type":2}"#,
+            r#"{"type":2,"id":1"#,
+            r#"{"type":2,"id":1,"payload":{"a":"b}"#,
+            r#"{"type":2,"id":1} x"#,
+            r#"{}"#,
+            r#"[1]"#,
+            "",
+            r#"{"type":2,"id":1,}"#,
+            r#"{"type":2,"id":1,"payload":}"#,
+            r#"{"type":2,"id":18446744073709551616}"#,
+        ] {
+            assert_eq!(scan(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn finds_quotes_and_backslashes_like_a_plain_search() {
+        // Bytes one above the sought ones ('#', ']') are where the
+        // eight-at-a-time test could see false hits.
+        let alphabet = [b'a', b'"', b'\\', b'#', b']', b'!', 0x80, 0xFF, 0x00];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 40) as usize;
+            let text: Vec<u8> = (0..len)
+                .map(|k| alphabet[((seed >> (k % 50)) as usize + k * 7) % alphabet.len()])
+                .collect();
+            let from = (seed >> 58) as usize % (len + 1);
+            let plain = text[from..]
+                .iter()
+                .position(|&c| c == b'"' || c == b'\\')
+                .map(|p| from + p);
+            assert_eq!(
+                quote_or_backslash(&text, from),
+                plain,
+                "{text:?} from {from}"
+            );
+        }
+    }
+
+    #[test]
+    fn never_panics_on_cut_frames() {
+        let text = r#"{"type":1,"id":"12","method":"sendMessage","payload":{"a":["x\"y",{"b":null}],"c":1e3}}"#;
+        for end in 0..text.len() {
+            let _ = scan(&text[..end]);
+        }
+        assert!(scan(text).is_some());
+    }
+}
