@@ -17,8 +17,9 @@
 //! 4. event intake: events/s decoded, acknowledged and handed to the
 //!    application through `Events::recv` [events];
 //! 5. connect + authenticate time [connect];
-//! 6. upload and download of 1 GiB: see [`files_rows`] (the hook where the
-//!    files benchmark plugs in) [files];
+//! 6. upload and download of 1 GiB: measured by the files benchmark
+//!    (`cargo bench --features emulator --bench files`, through the
+//!    emulator), which this table points to [files];
 //! 7. idle client memory over the process baseline, measured in a child
 //!    process so the server's memory does not count [memory].
 //!
@@ -248,20 +249,13 @@ fn client_connect(url: &str) -> Duration {
     took
 }
 
-/// Row 6 (upload and download of 1 GiB: MB/s and peak memory) belongs to
-/// the files benchmark: this is its hook. Return its rows (client beside a
-/// raw HTTP baseline, like the others) and they are printed in place.
-fn files_rows(_url: &str, _rounds: u64) -> Vec<Row> {
-    Vec::new()
-}
-
 fn main() {
     if std::env::var("BENCH_ROLE").as_deref() == Ok("idle") {
         idle_child();
         return;
     }
     let n = env_u64("BENCH_N", 20_000);
-    let rounds = env_u64("BENCH_ROUNDS", 3).max(1);
+    let rounds = env_u64("BENCH_ROUNDS", 5).max(1);
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     let want = |key: &str| only.is_empty() || only.split(',').any(|k| k.trim() == key);
     let url = server::start();
@@ -440,16 +434,12 @@ fn main() {
     }
 
     if want("files") {
-        let files = files_rows(&url, rounds);
-        if files.is_empty() {
-            rows.push(Row::new(
-                "6. upload + download 1 GiB",
-                "not measured here yet: the files benchmark plugs into `files_rows`".into(),
-                String::new(),
-                String::new(),
-            ));
-        }
-        rows.extend(files);
+        rows.push(Row::new(
+            "6. upload + download 1 GiB",
+            "`cargo bench --features emulator --bench files`".into(),
+            String::new(),
+            String::new(),
+        ));
     }
 
     if want("memory") {
