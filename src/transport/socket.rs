@@ -50,15 +50,19 @@
 //! | I/O thread reads, wakes callers through a `bounded(1)` channel | 0.47-0.62x | 0.8-0.9x | 0.12-0.2x of corked raw |
 //! | + one-shot slots, combining writes, leaders, I/O epoll toggled per call | 0.55-0.71x | 1.3x | 0.2x |
 //! | + lazy hand-back (no `epoll_ctl` per call), 8 KiB read buffer, batched pipelined writes | 0.73-0.84x | 2.3-2.5x | 0.34-0.44x of corked raw (2.5-2.9x raw flushing each request) |
+//! | + payloads left in their frame, requests encoded into one outbox buffer, batches written once per wake, short reads count as drained, envelope scanned rather than parsed | 0.80-0.92x | 2.4-2.6x | 0.42-0.51x of corked raw (3.2-4.3x raw flushing each request) |
 //!
-//! What bounds it now: a blocking call makes four syscalls where the bare
-//! socket makes two (`epoll_wait` instead of a blocking `recv`, and a `recv`
-//! that returns `WouldBlock` to know the socket is drained); with many
-//! threads every call is one park and one unpark (spinning before parking
-//! was measured: 2.5x slower on 2 cores); pipelined calls pay JSON encoding
-//! and decoding, a pending-table entry and glibc's cross-thread `free`
-//! (frames allocated by the caller, freed by the I/O thread) where the raw
-//! baseline writes pre-serialised text and parses nothing.
+//! What bounds it now: a blocking call makes three syscalls where the bare
+//! socket makes two (`epoll_wait` instead of a blocking `recv`). With many
+//! threads every call is one park and one unpark, and on a 2-vCPU VM each
+//! wake-up costs several microseconds on both sides (about 7 µs of the
+//! ~17 µs of CPU per call); spinning or yielding instead of parking was
+//! measured slower, waking callers after letting go of the socket (so
+//! that they write at once) too, and leaving reads to the I/O thread
+//! whenever callers are parked made no difference. Pipelined calls pay
+//! JSON encoding and decoding of typed requests and responses (about half
+//! of the client's instructions per call) where the raw baseline writes
+//! pre-serialised text and parses nothing.
 //!
 //! A frame whose write returned `WouldBlock` is already queued inside
 //! tungstenite (or rustls): it is never written again; the I/O thread
