@@ -449,6 +449,10 @@ impl Shared {
             drained: false,
         };
         let mut ws = lock(&self.ws);
+        // A short read of an earlier pass (one that stopped at the batch
+        // limit) promised `WouldBlock` to a reader that waits for the next
+        // edge; this pass may have been woken by that very edge.
+        ws.get_mut().forget_short_read();
         let mut sink = Sink::default();
         let mut result = Ok(());
         for _ in 0..READ_BATCH {

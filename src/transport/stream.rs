@@ -45,6 +45,17 @@ impl Stream {
         }
     }
 
+    /// Forgets a short read: the next read asks the socket. A reader that
+    /// starts anew (after waiting on epoll, or on another thread) calls
+    /// this, since the `WouldBlock` a short read promises is only true for
+    /// the reader that goes on to wait for the next edge: another reader
+    /// may have consumed that edge already.
+    pub fn forget_short_read(&mut self) {
+        if let Stream::Plain(_, short) = self {
+            short.drained = false;
+        }
+    }
+
     /// The TCP socket underneath.
     pub fn tcp(&self) -> &TcpStream {
         match self {
@@ -165,6 +176,10 @@ mod tests {
         assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
         assert_eq!(stream.read(&mut buf).unwrap(), 2);
         assert_eq!(&buf[..2], b"ij");
+        // A reader starting anew asks the socket.
+        peer.write_all(b"xyz").unwrap();
+        stream.forget_short_read();
+        assert_eq!(stream.read(&mut buf).unwrap(), 3);
         let e = stream.read(&mut buf).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::WouldBlock, "short again");
         // A read that fills the buffer is not short.
