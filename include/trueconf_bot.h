@@ -13,6 +13,7 @@
 #define TRUECONF_BOT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 // What a function's call came to. 0 is success; every other value is a
@@ -59,6 +60,41 @@ typedef enum TcbStatus {
 // An opaque client: configured, then connected, then closed. Create it
 // with `tcb_client_new`, free it with `tcb_client_free`.
 typedef struct TcbClient TcbClient;
+
+// Options for `tcb_client_send_file_with_options`. Every pointer may be
+// NULL (the option is not used); the strings are borrowed for the call.
+//
+// Set `struct_size` to `sizeof(TcbSendFileOptions)` and zero every field
+// you do not set, e.g. with designated initializers:
+//
+// ```c
+// TcbSendFileOptions options = {
+//     .struct_size = sizeof options,
+//     .reply_to = message_id,
+//     .preview_path = "preview.png",
+// };
+// ```
+//
+// Later versions of the library may add fields at the end; a program
+// built against this header keeps working with them, because the size
+// tells the library which fields the program knows. A program built
+// against a newer header that sets a field this library does not know
+// gets `TCB_STATUS_INVALID_ARGUMENT` rather than a silently ignored
+// option.
+typedef struct TcbSendFileOptions {
+  // `sizeof(TcbSendFileOptions)` as the program was compiled with.
+  size_t struct_size;
+  // A caption under the file, posted as its own message right after it.
+  const char *caption;
+  // How the server renders the caption: `"text"` (also for NULL),
+  // `"markdown"` or `"html"`.
+  const char *caption_parse_mode;
+  // The id of the message the file answers (a reply).
+  const char *reply_to;
+  // A preview image shown in place of a plain file icon (MIME type
+  // guessed from its name, e.g. `.png`, `.jpg`, `.webp`).
+  const char *preview_path;
+} TcbSendFileOptions;
 
 #ifdef __cplusplus
 extern "C" {
@@ -261,7 +297,8 @@ enum TcbStatus tcb_client_next_event(const struct TcbClient *client,
 // the server over HTTP (memory use does not grow with its size), and posts
 // it. The name and MIME type come from the path; the server's upload
 // limits, when known, are checked before uploading. Blocks until the
-// server has answered.
+// server has answered. `tcb_client_send_file_with_options` also takes a
+// preview image, a reply and the caption's parse mode.
 //
 // On success, when the out-parameters are not NULL, `*out_message_id` is
 // the new message's id and `*out_file_id` the file's id (for
@@ -280,6 +317,39 @@ enum TcbStatus tcb_client_send_file(const struct TcbClient *client,
                                     const char *caption,
                                     char **out_message_id,
                                     char **out_file_id);
+
+// Sends the file at `path` to a chat with `options` (NULL for none): as
+// `tcb_client_send_file`, plus a caption with a parse mode, a reply to a
+// message and a preview image (see `TcbSendFileOptions`). The file and the
+// preview are opened, and the options checked, before anything is
+// uploaded: a bad option or a missing preview sends nothing.
+//
+// On success, when the out-parameters are not NULL, `*out_message_id` is
+// the new message's id and `*out_file_id` the file's id (NULL when the
+// server does not report it), each a new string to free with
+// `tcb_string_free`. On failure both are set to NULL.
+//
+// `TCB_STATUS_INVALID_ARGUMENT` for a `struct_size` smaller than this
+// version's `sizeof(TcbSendFileOptions)` (or above 4096), for a field this
+// version does not know that is not zero, for an unknown parse mode and
+// for an empty `preview_path`; `TCB_STATUS_IO` when the file or the
+// preview cannot be opened; `TCB_STATUS_API` when the server refuses (e.g.
+// the replied message is not in the chat).
+//
+// Thread-safe: several threads may send files at once on one client.
+//
+// # Safety
+// `client` must be a live handle; `chat_id` and `path` NUL-terminated
+// strings; `options` NULL or a pointer to `options->struct_size` readable
+// bytes starting with a `TcbSendFileOptions` whose string fields are NULL
+// or NUL-terminated strings; `out_message_id` and `out_file_id` NULL or
+// writable storage for a pointer.
+enum TcbStatus tcb_client_send_file_with_options(const struct TcbClient *client,
+                                                 const char *chat_id,
+                                                 const char *path,
+                                                 const struct TcbSendFileOptions *options,
+                                                 char **out_message_id,
+                                                 char **out_file_id);
 
 // Downloads a file by its id into the existing directory `dir`, under the
 // name the server reports made safe (nothing is written outside `dir`; an

@@ -567,18 +567,12 @@ impl Drop for Running {
     }
 }
 
-#[test]
-fn the_emulator_command_prints_its_url_first_and_serves_bots() {
+/// Starts `trueconf-bot emulator ARGS` in the background and reads its
+/// first stdout line (JSON); the process is killed when the handle drops.
+fn start_emulator_command(args: &[&str]) -> (Running, Value) {
     let child = bare()
-        .args([
-            "emulator",
-            "--bind",
-            "127.0.0.1:0",
-            "--user",
-            "bot:pw",
-            "--user",
-            "alice:apw",
-        ])
+        .arg("emulator")
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -588,21 +582,192 @@ fn the_emulator_command_prints_its_url_first_and_serves_bots() {
     BufReader::new(running.0.stdout.take().expect("stdout"))
         .read_line(&mut first)
         .expect("a first line");
+    assert!(!first.is_empty(), "the emulator ended without a first line");
     let listening: Value = serde_json::from_str(&first).expect("JSON");
+    (running, listening)
+}
+
+/// Runs the tool, which must end by itself within 30 s (killed otherwise).
+fn run_to_exit(mut cmd: Command, args: &[&str]) -> Run {
+    let mut child = cmd
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the tool starts");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while child.try_wait().expect("the tool's status").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let out = Run::of(child.wait_with_output().expect("the tool ends"));
+            panic!("{args:?} did not end by itself: {out:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Run::of(child.wait_with_output().expect("the tool ends"))
+}
+
+/// The tool logged in as `user` at `url`.
+fn tool_at(url: &str, user: &str, password: &str) -> Command {
+    let mut cmd = bare();
+    cmd.env("TRUECONF_SERVER", url)
+        .env("TRUECONF_USER", user)
+        .env("TRUECONF_PASSWORD", password);
+    cmd
+}
+
+#[test]
+fn the_emulator_command_prints_its_url_first_and_serves_bots() {
+    let (_running, listening) = start_emulator_command(&[
+        "--bind",
+        "127.0.0.1:0",
+        "--user",
+        "bot:pw",
+        "--user",
+        "alice:apw",
+    ]);
     let url = str_of(&listening, "listening").to_owned();
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let ws = str_of(&listening, "websocket");
+    assert_eq!(
+        ws,
+        format!("ws://{}/websocket/chat_bot/", &url["http://".len()..])
+    );
+    assert!(listening.get("caCert").is_none(), "{listening}");
 
-    let mut cmd = bare();
-    cmd.env("TRUECONF_SERVER", &url)
-        .env("TRUECONF_USER", "bot")
-        .env("TRUECONF_PASSWORD", "pw");
-    let chat = run(cmd, &["p2p", "alice@emulator.local"]).json();
-    let mut cmd = bare();
-    cmd.env("TRUECONF_SERVER", &url)
-        .env("TRUECONF_USER", "alice")
-        .env("TRUECONF_PASSWORD", "apw");
-    let sent = run(cmd, &["send", str_of(&chat, "chatId"), "hi"]).json();
+    let chat = run(tool_at(&url, "bot", "pw"), &["p2p", "alice@emulator.local"]).json();
+    let sent = run(
+        tool_at(&url, "alice", "apw"),
+        &["send", str_of(&chat, "chatId"), "hi"],
+    )
+    .json();
     assert!(sent["messageId"].is_string());
+}
+
+#[test]
+fn the_emulator_command_serves_tls_with_a_generated_ca_it_writes() {
+    let dir = TempDir::new("emulator-tls");
+    let ca = dir.path().join("ca.pem");
+    let ca_arg = ca.to_string_lossy().into_owned();
+    let (_running, listening) = start_emulator_command(&[
+        "--bind",
+        "127.0.0.1:0",
+        "--user",
+        "bot:pw",
+        "--user",
+        "alice:apw",
+        "--tls",
+        "--ca-out",
+        &ca_arg,
+    ]);
+    let url = str_of(&listening, "listening").to_owned();
+    let port = url
+        .strip_prefix("https://localhost:")
+        .unwrap_or_else(|| panic!("an https URL: {url}"));
+    assert_eq!(
+        str_of(&listening, "websocket"),
+        format!("wss://localhost:{port}/websocket/chat_bot/")
+    );
+    assert_eq!(str_of(&listening, "caCert"), ca_arg);
+    // The CA file is complete once the first line is out.
+    let pem = std::fs::read_to_string(&ca).expect("the CA file is written");
+    assert!(
+        pem.starts_with("-----BEGIN CERTIFICATE-----") && pem.trim_end().ends_with("-----"),
+        "{pem}"
+    );
+
+    // Trusting the written CA: commands work over https and wss.
+    let chat = run(
+        tool_at(&url, "bot", "pw"),
+        &["--ca-cert", &ca_arg, "p2p", "alice@emulator.local"],
+    )
+    .json();
+    let mut cmd = tool_at(&url, "alice", "apw");
+    cmd.env("TRUECONF_CA_CERT", &ca);
+    let sent = run(cmd, &["send", str_of(&chat, "chatId"), "over TLS"]).json();
+    assert!(sent["messageId"].is_string(), "{sent}");
+
+    // Without it the certificate is not trusted: a TLS error, exit 3.
+    let out = run(tool_at(&url, "bot", "pw"), &["chats"]);
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    assert!(
+        out.stderr.contains("TLS error") && out.stderr.contains("not trusted"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn the_emulator_command_serves_tls_with_a_given_certificate_and_key() {
+    let dir = TempDir::new("emulator-pem");
+    let generated =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("a certificate");
+    let cert = dir.path().join("cert.pem");
+    let key = dir.path().join("key.pem");
+    std::fs::write(&cert, generated.cert.pem()).expect("cert written");
+    std::fs::write(&key, generated.signing_key.serialize_pem()).expect("key written");
+    let (cert_arg, key_arg) = (
+        cert.to_string_lossy().into_owned(),
+        key.to_string_lossy().into_owned(),
+    );
+    let (_running, listening) = start_emulator_command(&[
+        "--bind",
+        "127.0.0.1:0",
+        "--user",
+        "bot:pw",
+        "--tls-cert",
+        &cert_arg,
+        "--tls-key",
+        &key_arg,
+    ]);
+    let url = str_of(&listening, "listening").to_owned();
+    assert!(url.starts_with("https://localhost:"), "{url}");
+    assert!(listening.get("caCert").is_none(), "{listening}");
+    let out = run(
+        tool_at(&url, "bot", "pw"),
+        &["--ca-cert", &cert_arg, "call", "createFavoritesChat"],
+    );
+    assert!(out.json()["chatId"].is_string(), "{out:?}");
+    let out = run(tool_at(&url, "bot", "pw"), &["chats"]);
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(out.stderr.contains("TLS error"), "{out:?}");
+}
+
+#[test]
+fn the_emulator_command_refuses_unusable_tls_options() {
+    let dir = TempDir::new("emulator-tls-usage");
+    let junk = dir.path().join("junk.pem");
+    std::fs::write(&junk, "not a certificate").expect("written");
+    let junk = junk.to_string_lossy().into_owned();
+    let missing = dir
+        .path()
+        .join("missing.pem")
+        .to_string_lossy()
+        .into_owned();
+    let nowhere = dir
+        .path()
+        .join("no-such-dir/ca.pem")
+        .to_string_lossy()
+        .into_owned();
+    let cases: [(&[&str], &str); 6] = [
+        (&["--ca-out", "ca.pem"], "--tls"),
+        (&["--tls-cert", &junk], "--tls-key"),
+        (&["--tls", "--tls-cert", &junk, "--tls-key", &junk], "--tls"),
+        (&["--tls-cert", &missing, "--tls-key", &junk], &missing),
+        (
+            &["--tls-cert", &junk, "--tls-key", &junk],
+            "TLS certificate PEM",
+        ),
+        (&["--tls", "--ca-out", &nowhere], &nowhere),
+    ];
+    for (args, says) in cases {
+        let mut all = vec!["emulator", "--bind", "127.0.0.1:0"];
+        all.extend_from_slice(args);
+        let out = run_to_exit(bare(), &all);
+        assert_eq!(out.code, 2, "{args:?}: {out:?}");
+        assert!(out.stdout.is_empty(), "{args:?}: {out:?}");
+        assert!(out.stderr.contains(says), "{args:?}: {out:?}");
+    }
 }
 
 /// A directory removed when dropped.

@@ -11,7 +11,8 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
-use trueconf_bot::emulator::Emulator;
+use trueconf_bot::emulator::{Direction, Emulator};
+use trueconf_bot::Client;
 
 /// How long the C program may run before the test kills it (it has its own
 /// 30 s limit per wait, so this only fires on a hang).
@@ -81,7 +82,28 @@ fn work_dir(name: &str) -> (PathBuf, Vec<u8>) {
     // 100 KiB of every byte value, not a multiple of any buffer size.
     let bytes: Vec<u8> = (0..100_003u32).map(|i| (i * 7 + i / 251) as u8).collect();
     std::fs::write(dir.join("report.bin"), &bytes).expect("write the upload");
+    std::fs::write(dir.join("preview.png"), preview_bytes()).expect("write the preview");
     (dir, bytes)
+}
+
+/// The preview image smoke.c sends with a file (only its bytes matter).
+fn preview_bytes() -> Vec<u8> {
+    let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+    bytes.extend((0..997u32).map(|i| (i * 13) as u8));
+    bytes
+}
+
+/// The payloads of the `method` requests the bot sent, oldest first.
+fn bot_requests(emu: &Emulator, method: &str) -> Vec<Value> {
+    let bot = emu.user_id("bot");
+    emu.frames()
+        .iter()
+        .filter(|f| f.direction == Direction::In)
+        .filter(|f| f.user.as_deref().is_some_and(|u| u.starts_with(&bot)))
+        .filter_map(|f| serde_json::from_str::<Value>(&f.text).ok())
+        .filter(|frame| frame["method"] == method)
+        .map(|frame| frame["payload"].clone())
+        .collect()
 }
 
 /// What the C program printed, by first word.
@@ -215,6 +237,66 @@ fn check_transcript(emu: &Emulator, t: &Transcript) {
         "{downloaded:?}"
     );
     assert_eq!(downloaded[1], "100003");
+
+    // The file sent with options: a reply, with the preview and the caption.
+    let file_reply = t.get("FILE_REPLY");
+    let (message_id, file_id, replied_to) = (file_reply[0], file_reply[1], file_reply[2]);
+    let message = alice
+        .call("getMessageById", json!({"messageId": message_id}))
+        .expect("alice sees the file reply");
+    assert_eq!(message["replyMessageId"], replied_to, "{message}");
+    assert_eq!(message["content"]["fileId"], file_id, "{message}");
+    let info = alice
+        .call("getFileInfo", json!({"fileId": file_id}))
+        .expect("alice sees the file");
+    assert_eq!(info["name"], "report.bin", "{info}");
+    let previews = info["previews"].as_array().expect("previews");
+    assert_eq!(previews.len(), 1, "{info}");
+    assert_eq!(previews[0]["name"], "preview.png", "{info}");
+    assert_eq!(previews[0]["mimeType"], "image/png", "{info}");
+    assert_eq!(previews[0]["size"], preview_bytes().len(), "{info}");
+    let viewer = Client::builder(emu.url())
+        .credentials("alice", "alice-pw")
+        .connect()
+        .expect("alice connects");
+    let mut preview = Vec::new();
+    viewer
+        .download_preview(file_id, &mut preview)
+        .expect("the preview downloads");
+    assert_eq!(
+        preview,
+        preview_bytes(),
+        "the preview's bytes arrived whole"
+    );
+    // What the emulator received: the reply id and the caption with its mode.
+    let sends = bot_requests(emu, "sendFile");
+    let request = sends
+        .iter()
+        .find(|p| p["replyMessageId"] == replied_to)
+        .unwrap_or_else(|| panic!("no sendFile replying to {replied_to} in {sends:#?}"));
+    assert_eq!(
+        request["content"]["caption"],
+        json!({"text": "the *preview*", "parseMode": "markdown"}),
+        "{request}"
+    );
+    // Without options: no preview, no reply, no caption.
+    let plain = t.get("FILE_PLAIN")[0];
+    let info = alice
+        .call("getFileInfo", json!({"fileId": plain}))
+        .expect("alice sees the plain file");
+    assert_eq!(info["previews"], json!([]), "{info}");
+    let request = sends
+        .iter()
+        .find(|p| p["replyMessageId"].is_null() && p["content"]["caption"].is_null())
+        .unwrap_or_else(|| panic!("no plain sendFile in {sends:#?}"));
+    assert!(
+        request["content"]["temporalFileId"].is_string(),
+        "{request}"
+    );
+    // Four files went out (the plain function's, the reply, no options, the
+    // newer layout); every refused call uploaded nothing.
+    assert_eq!(sends.len(), 4, "{sends:#?}");
+    assert_eq!(bot_requests(emu, "uploadFile").len(), 4);
 
     let api = t.get("APIERR");
     assert_eq!(api[0], "304", "{api:?}");

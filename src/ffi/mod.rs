@@ -19,6 +19,12 @@
 //!   owned by the caller and freed with [`tcb_string_free`]; the client
 //!   handle from [`tcb_client_new`] is freed with [`tcb_client_free`].
 //!   Out-parameters are set to `NULL` (or 0) when a call fails.
+//! - Option structures ([`TcbSendFileOptions`]) start with `struct_size`,
+//!   which the caller sets to `sizeof` the structure it was compiled with:
+//!   fields are only ever added at the end, a program built against an
+//!   older header keeps working, and a field this library does not know is
+//!   refused unless it is zero. The structure and its strings are borrowed
+//!   for the call only.
 //! - Threads: a connected client handle may be used from several threads at
 //!   once (each function says so); only [`tcb_client_free`] needs every
 //!   other call on that handle to have returned.
@@ -40,6 +46,9 @@ pub use client::{
 };
 pub use error::{tcb_last_error_code, tcb_last_error_message, TcbStatus};
 pub use events::tcb_client_next_event;
-pub use files::{tcb_client_download_file, tcb_client_send_file};
+pub use files::{
+    tcb_client_download_file, tcb_client_send_file, tcb_client_send_file_with_options,
+    TcbSendFileOptions,
+};
 pub use handle::TcbClient;
 pub use strings::tcb_string_free;

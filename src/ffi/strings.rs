@@ -80,11 +80,22 @@ pub(crate) fn to_c_string(text: String) -> Result<CString, FfiError> {
 /// `out` is a slot from [`out_slot`] whose storage is still writable.
 pub(crate) unsafe fn write_string(out: OutString, text: String) -> Result<(), FfiError> {
     let c = to_c_string(text)?;
+    // SAFETY: forwarded from this function's contract.
+    unsafe { write_c_string(out, c) };
+    Ok(())
+}
+
+/// Hands an already converted string to the caller through `out` (for
+/// results of several strings, converted first so that none is handed
+/// out when one cannot be).
+///
+/// # Safety
+/// As [`write_string`].
+pub(crate) unsafe fn write_c_string(out: OutString, c: CString) {
     // SAFETY: `out.0` was checked non-NULL by `out_slot`; the caller
     // guarantees it is still writable. Ownership of the string passes to the
     // caller, who frees it with `tcb_string_free`.
     unsafe { out.0.write(c.into_raw()) };
-    Ok(())
 }
 
 /// Hands `text` (or NULL) to the caller through `out`.

@@ -3,10 +3,11 @@
  *
  * usage: smoke URL LOGIN PASSWORD PEER_USER_ID WORK_DIR
  *
- * Prints one line per step on stdout (USER, CHAT, SENT, EVENT, FILE_SENT,
- * DOWNLOADED, APIERR, DONE); the Rust test plays the human (PEER_USER_ID)
- * when it reads SENT. Any unexpected status ends the program with exit
- * status 1 and the library's last error on stderr.
+ * Prints one line per step on stdout (USER, CHAT, SENT, EVENT, REPLIED,
+ * FILE_SENT, DOWNLOADED, FILE_REPLY, FILE_PLAIN, APIERR, DONE); the Rust
+ * test plays the human (PEER_USER_ID) when it reads SENT. Any unexpected
+ * status ends the program with exit status 1 and the library's last error
+ * on stderr.
  */
 #include "trueconf_bot.h"
 
@@ -183,7 +184,6 @@ int main(int argc, char **argv) {
                                   &reply_id));
     printf("REPLIED %s %s\n", reply_id, peer_message_id);
     tcb_string_free(reply_id);
-    free(peer_message_id);
 
     /* Upload a file, then download it again. */
     char in_path[1024], out_dir[1024];
@@ -208,6 +208,78 @@ int main(int argc, char **argv) {
     tcb_string_free(downloaded);
     tcb_string_free(file_message_id);
     tcb_string_free(file_id);
+
+    /* A file with a preview image and a markdown caption, as a reply to the
+       peer's message. */
+    char preview_path[1024], missing_path[1024];
+    snprintf(preview_path, sizeof preview_path, "%s/preview.png", work);
+    snprintf(missing_path, sizeof missing_path, "%s/missing.png", work);
+    TcbSendFileOptions options = {
+        .struct_size = sizeof options,
+        .caption = "the *preview*",
+        .caption_parse_mode = "markdown",
+        .reply_to = peer_message_id,
+        .preview_path = preview_path,
+    };
+    char *reply_file_message_id = NULL, *reply_file_id = NULL;
+    CHECK(tcb_client_send_file_with_options(client, chat_id, in_path, &options,
+                                            &reply_file_message_id, &reply_file_id));
+    require(reply_file_message_id != NULL && reply_file_id != NULL,
+            "sendFile with options reports the message and file ids");
+    printf("FILE_REPLY %s %s %s\n", reply_file_message_id, reply_file_id, peer_message_id);
+    tcb_string_free(reply_file_message_id);
+    tcb_string_free(reply_file_id);
+
+    /* No options at all: a plain file. */
+    char *plain_file_id = NULL;
+    CHECK(tcb_client_send_file_with_options(client, chat_id, in_path, NULL, NULL,
+                                            &plain_file_id));
+    require(plain_file_id != NULL, "sendFile without options reports the file id");
+    printf("FILE_PLAIN %s\n", plain_file_id);
+    tcb_string_free(plain_file_id);
+
+    /* Options as a newer header would lay them out: a later field left zero
+       is fine; set, this library refuses it rather than ignore it. */
+    struct {
+        TcbSendFileOptions known;
+        const char *later;
+    } newer = {.known = {.struct_size = sizeof newer}, .later = NULL};
+    CHECK(tcb_client_send_file_with_options(client, chat_id, in_path, &newer.known, NULL,
+                                            NULL));
+    newer.later = "set";
+    char *refused_message_id = (char *)1, *refused_file_id = (char *)1;
+    EXPECT_STATUS(TCB_STATUS_INVALID_ARGUMENT,
+                  tcb_client_send_file_with_options(client, chat_id, in_path, &newer.known,
+                                                    &refused_message_id, &refused_file_id));
+    require(refused_message_id == NULL && refused_file_id == NULL,
+            "no ids when the options are refused");
+    expect_last_error("does not know", 0);
+
+    /* Refused before anything is uploaded: a size from no header at all, an
+       unknown parse mode, an empty or missing preview. */
+    TcbSendFileOptions bad = {.struct_size = 8};
+    EXPECT_STATUS(TCB_STATUS_INVALID_ARGUMENT,
+                  tcb_client_send_file_with_options(client, chat_id, in_path, &bad, NULL, NULL));
+    expect_last_error("struct_size", 0);
+    bad = options;
+    bad.caption_parse_mode = "bbcode";
+    EXPECT_STATUS(TCB_STATUS_INVALID_ARGUMENT,
+                  tcb_client_send_file_with_options(client, chat_id, in_path, &bad, NULL, NULL));
+    expect_last_error("parse_mode", 0);
+    bad = options;
+    bad.preview_path = "";
+    EXPECT_STATUS(TCB_STATUS_INVALID_ARGUMENT,
+                  tcb_client_send_file_with_options(client, chat_id, in_path, &bad, NULL, NULL));
+    expect_last_error("preview_path", 0);
+    bad = options;
+    bad.preview_path = missing_path;
+    EXPECT_STATUS(TCB_STATUS_IO, tcb_client_send_file_with_options(
+                                     client, chat_id, in_path, &bad, &refused_message_id,
+                                     &refused_file_id));
+    require(refused_message_id == NULL && refused_file_id == NULL,
+            "no ids when the preview is missing");
+    expect_last_error("missing.png", 0);
+    free(peer_message_id);
 
     /* An API error: its code and message. */
     EXPECT_STATUS(TCB_STATUS_API,

@@ -18,6 +18,15 @@ messages for people and progress bars go to stderr.
 Exit status: 0 success, 1 the server answered with an error,
 2 usage error, 3 connection or authentication failure.";
 
+const EMULATOR_AFTER_HELP: &str = "\
+The first stdout line is {\"listening\": URL, \"websocket\": WS_URL} (with
+\"caCert\": FILE after --ca-out); the rest goes to stderr.
+
+Over TLS, with a client that trusts the generated CA:
+  trueconf-bot emulator --tls --ca-out ca.pem
+  trueconf-bot --server https://localhost:4309 --ca-cert ca.pem \\
+      --user bot --password bot chats";
+
 /// `trueconf-bot`: the TrueConf Chatbot API from the command line.
 #[derive(Debug, Parser)]
 #[command(
@@ -116,6 +125,7 @@ pub enum Command {
     /// Send any API method and print the response payload
     Call(CallArgs),
     /// Run a TrueConf server emulator until interrupted
+    #[command(after_help = EMULATOR_AFTER_HELP)]
     Emulator(EmulatorArgs),
 }
 
@@ -292,6 +302,22 @@ pub struct EmulatorArgs {
     /// The server name in user ids (login@NAME)
     #[arg(long, default_value = "emulator.local", value_name = "NAME")]
     pub server_name: String,
+    /// Serve https:// and wss:// with a CA and a certificate for localhost,
+    /// 127.0.0.1 and ::1 generated at start; clients trust it with --ca-cert
+    /// (write it with --ca-out) or skip the check with --insecure
+    #[arg(long, help_heading = "TLS", conflicts_with = "tls_cert")]
+    pub tls: bool,
+    /// Serve https:// and wss:// with this certificate chain (PEM, with
+    /// --tls-key); the printed URL names localhost
+    #[arg(long, help_heading = "TLS", value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM)
+    #[arg(long, help_heading = "TLS", value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// With --tls: write the generated CA certificate (PEM) to this file
+    /// before the first line is printed, for clients' --ca-cert
+    #[arg(long, help_heading = "TLS", value_name = "FILE", requires = "tls")]
+    pub ca_out: Option<PathBuf>,
 }
 
 /// A `--user LOGIN:PASSWORD` of the emulator.
