@@ -138,7 +138,9 @@ pub(crate) struct Inner {
     /// The sending end of the event queue; taken when the I/O thread ends,
     /// which closes the queue.
     events_tx: Mutex<Option<Sender<EventItem>>>,
-    progress_watchers: Mutex<HashMap<u64, (String, Sender<u64>)>>,
+    /// Upload progress watches by key: the file id and where its reports
+    /// (and news of a new connection) go.
+    progress_watchers: Mutex<HashMap<u64, (String, Sender<Watched>)>>,
     upload_limits: Mutex<Option<serde_json::Value>>,
     reconnects: AtomicU64,
     /// A response said the session is no longer authorized: the generation
@@ -157,12 +159,24 @@ struct Io {
     inner: Arc<Inner>,
 }
 
-/// Upload progress reports for one file; unregisters on drop.
+/// What a [`ProgressWatch`] receives, in the order it happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Watched {
+    /// Bytes of the file on the server so far, as a progress event reported.
+    Progress(u64),
+    /// A new connection is authenticated. The server keeps progress
+    /// subscriptions per connection: those made before are gone, and
+    /// reports sent while disconnected were lost.
+    Relinked,
+}
+
+/// Upload progress reports for one file, and news of reconnections;
+/// unregisters on drop.
 pub(crate) struct ProgressWatch {
     inner: Arc<Inner>,
     key: u64,
-    /// Bytes uploaded so far, as reported by the server.
-    pub(crate) rx: Receiver<u64>,
+    /// The reports and reconnections since the watch began.
+    pub(crate) rx: Receiver<Watched>,
 }
 
 impl Drop for ProgressWatch {
@@ -514,13 +528,20 @@ impl Inner {
         )
     }
 
+    /// Whether a link is up and authenticated right now.
+    pub(crate) fn is_connected(&self) -> bool {
+        lock(&self.status).state == ConnectionState::Connected
+    }
+
     /// The receiving end of the event queue.
     pub(crate) fn events(&self) -> Receiver<EventItem> {
         self.events_rx.clone()
     }
 
-    /// Registers interest in upload progress of `file_id`; the watch ends
-    /// when the returned guard drops.
+    /// Registers interest in upload progress of `file_id` (and in every
+    /// new connection, which ends the subscriptions of the old one); the
+    /// watch ends when the returned guard drops, or when the client stops
+    /// (its channel then disconnects).
     pub(crate) fn watch_progress(self: &Arc<Self>, file_id: &str) -> ProgressWatch {
         let (tx, rx) = crossbeam_channel::unbounded();
         let key = NEXT_ID.fetch_add(1, Ordering::Relaxed);
@@ -658,7 +679,7 @@ impl Inner {
                 };
                 for (file_id, tx) in lock(&self.progress_watchers).values() {
                     if *file_id == p.file_id {
-                        let _ = tx.send(p.progress);
+                        let _ = tx.send(Watched::Progress(p.progress));
                     }
                 }
             }
@@ -680,8 +701,9 @@ impl Inner {
     }
 
     /// Publishes a newly authenticated link, counts and announces a
-    /// reconnection (`Reconnected`), then queues and acknowledges the server
-    /// requests held during authentication. The event queue stays locked
+    /// reconnection (`Reconnected`, and [`Watched::Relinked`] to every
+    /// progress watch), then queues and acknowledges the server requests
+    /// held during authentication. The event queue stays locked
     /// throughout: a caller that leads the new link's reads from the moment
     /// it is published queues its events (and `Reconnected` precedes them)
     /// after these.
@@ -692,6 +714,11 @@ impl Inner {
             self.reconnects.fetch_add(1, Ordering::Relaxed);
             if let Some(tx) = &*events {
                 let _ = tx.send(EventItem::Reconnected);
+            }
+            // After publishing: a watcher that subscribes again at once
+            // finds the new link.
+            for (_, tx) in lock(&self.progress_watchers).values() {
+                let _ = tx.send(Watched::Relinked);
             }
         }
         if early.is_empty() {

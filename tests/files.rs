@@ -1,6 +1,7 @@
 //! Files through the emulator and on the wire: uploads and downloads
-//! byte-exact, previews, files still uploading, NOT_AVAILABLE, refused
-//! uploads, upload limits, download verification, safe file names.
+//! byte-exact, previews, files still uploading (also across a
+//! reconnection), NOT_AVAILABLE, refused uploads, upload limits, download
+//! verification, safe file names.
 
 mod support;
 
@@ -9,10 +10,13 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use support::peer::{script, Script};
+use support::rel;
 use trueconf_bot::emulator::{Direction, Emulator};
 use trueconf_bot::files::{FileError, UploadPart};
+use trueconf_bot::protocol::methods::FileInfo;
 use trueconf_bot::protocol::{FileReadyState, ParseMode};
 use trueconf_bot::{ApiErrorCode, Client, Error, Event, ReconnectPolicy, TimeoutKind};
 
@@ -92,19 +96,44 @@ fn sent(emu: &Emulator, method: &str) -> Vec<Value> {
 /// Waits (bounded) until the emulator has answered the bot's first request
 /// with this method.
 fn wait_for_answer(emu: &Emulator, method: &str) {
+    wait_for_answers(emu, method, 1);
+}
+
+/// Waits (bounded) until the emulator has answered `count` of the bot's
+/// requests with this method (each on the connection it came in on).
+fn wait_for_answers(emu: &Emulator, method: &str, count: usize) {
     let answered = emu.wait_frames(Duration::from_secs(10), |frames| {
         let parsed = |dir: Direction| {
             frames
                 .iter()
                 .filter(move |f| f.direction == dir)
-                .filter_map(|f| serde_json::from_str::<Value>(&f.text).ok())
+                .filter_map(|f| Some((f.connection, serde_json::from_str::<Value>(&f.text).ok()?)))
         };
-        let request_id = parsed(Direction::In)
-            .find(|v| v["method"] == method)
-            .map(|v| v["id"].clone());
-        request_id.is_some_and(|id| parsed(Direction::Out).any(|v| v["type"] == 2 && v["id"] == id))
+        let answers: Vec<(u64, Value)> = parsed(Direction::Out)
+            .filter(|(_, v)| v["type"] == 2)
+            .map(|(c, v)| (c, v["id"].clone()))
+            .collect();
+        parsed(Direction::In)
+            .filter(|(_, v)| v["type"] == 1 && v["method"] == method)
+            .filter(|(c, v)| answers.contains(&(*c, v["id"].clone())))
+            .count()
+            >= count
     });
-    assert!(answered, "no answer to {method} within 10 s");
+    assert!(answered, "no {count} answer(s) to {method} within 10 s");
+}
+
+/// The connection each of the bot's requests with this method came in on,
+/// in order.
+fn connections_of(emu: &Emulator, method: &str) -> Vec<u64> {
+    emu.frames()
+        .into_iter()
+        .filter(|f| f.direction == Direction::In)
+        .filter(|f| {
+            serde_json::from_str::<Value>(&f.text)
+                .is_ok_and(|v| v["type"] == 1 && v["method"] == method)
+        })
+        .map(|f| f.connection)
+        .collect()
 }
 
 fn file_error(e: Error) -> FileError {
@@ -376,6 +405,212 @@ fn a_file_that_never_finishes_uploading_times_out_and_unsubscribes() {
     assert_eq!(sent(&emu, "unsubscribeFileProgress").len(), 1);
     assert!(entries(&dir).is_empty());
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A client that reconnects at once (20 ms backoff) when its connection
+/// drops.
+fn connect_reconnecting(emu: &Emulator) -> Client {
+    rel::bot_builder(emu).connect().expect("connect")
+}
+
+/// Alice sends a file of `len` bytes and the emulator marks it still
+/// uploading with `progress` bytes on the server; its id.
+fn uploading_file(emu: &Emulator, len: usize, progress: u64) -> String {
+    let file = emu
+        .user("alice")
+        .send_file(&chat(emu), "growing.bin", &data(len, 5))
+        .unwrap();
+    emu.advance_upload(&file.file_id, progress);
+    file.file_id
+}
+
+/// `wait_file_ready` on its own thread.
+fn wait_in_background(
+    client: &Client,
+    file_id: &str,
+    timeout: Duration,
+) -> JoinHandle<trueconf_bot::Result<FileInfo>> {
+    let client = client.clone();
+    let file_id = file_id.to_owned();
+    std::thread::spawn(move || client.wait_file_ready(&file_id, timeout))
+}
+
+/// Waits (bounded) until a wait for a file has subscribed and looked at
+/// the file again, and the client has the answers: it then waits for
+/// progress reports with no request in flight.
+fn wait_until_waiting_for_progress(emu: &Emulator, client: &Client) {
+    wait_for_answer(emu, "subscribeFileProgress");
+    wait_for_answers(emu, "getFileInfo", 2);
+    rel::wait_until(
+        "the answers reaching the client",
+        Duration::from_secs(10),
+        || client.health().requests_in_flight == 0,
+    );
+}
+
+/// The subscriptions of a connection end with it: after a reconnection
+/// the wait subscribes again on the new connection and asks for the file
+/// once more, so an upload that finished while the client was away (its
+/// last progress report lost) ends the wait at once, not at its timeout.
+#[test]
+fn a_wait_across_a_reconnection_subscribes_again_and_sees_the_upload_that_ended_meanwhile() {
+    let emu = emulator();
+    let len = 64 * KIB;
+    let file_id = uploading_file(&emu, len, 1000);
+    let client = connect_reconnecting(&emu);
+    let events = client.events();
+    let timeout = Duration::from_secs(60);
+    let started = Instant::now();
+    let wait = wait_in_background(&client, &file_id, timeout);
+    // Subscribed, and the second look found the file still uploading: the
+    // wait now waits for progress reports.
+    wait_until_waiting_for_progress(&emu, &client);
+
+    // The connection drops and stays down while the upload finishes.
+    emu.faults().refuse_next(u64::MAX);
+    emu.faults().drop_connections();
+    rel::expect_disconnected(&events);
+    emu.advance_upload(&file_id, len as u64);
+    emu.faults().refuse_next(0);
+    rel::expect_reconnected(&events);
+
+    let info = wait.join().unwrap().expect("the file is ready");
+    let elapsed = started.elapsed();
+    assert_eq!(info.ready_state, FileReadyState::Ready);
+    assert_eq!(info.size, len as u64);
+    assert!(info.download_url.is_some());
+    assert!(
+        elapsed < timeout / 2,
+        "the wait took {elapsed:?} of its {timeout:?}"
+    );
+    let subscribed = connections_of(&emu, "subscribeFileProgress");
+    assert_eq!(subscribed.len(), 2, "subscribed on {subscribed:?}");
+    assert_ne!(
+        subscribed[0], subscribed[1],
+        "subscribed again on the new connection"
+    );
+    // One unsubscription, on the connection that holds the subscription.
+    assert_eq!(
+        connections_of(&emu, "unsubscribeFileProgress"),
+        vec![subscribed[1]]
+    );
+    let mut got = Vec::new();
+    client.download(&file_id, &mut got).unwrap();
+    assert_eq!(got.len(), len);
+}
+
+/// After a reconnection the wait goes on with the progress reports of the
+/// new connection's subscription, until the upload ends.
+#[test]
+fn a_wait_across_a_reconnection_follows_the_progress_on_the_new_connection() {
+    let emu = emulator();
+    let len = 64 * KIB;
+    let file_id = uploading_file(&emu, len, 0);
+    let client = connect_reconnecting(&emu);
+    let events = client.events();
+    let timeout = Duration::from_secs(60);
+    let started = Instant::now();
+    let wait = wait_in_background(&client, &file_id, timeout);
+    wait_until_waiting_for_progress(&emu, &client);
+
+    emu.faults().drop_connections();
+    rel::expect_disconnected(&events);
+    rel::expect_reconnected(&events);
+    wait_for_answers(&emu, "subscribeFileProgress", 2);
+    assert!(!wait.is_finished(), "the wait ended before the upload did");
+    emu.advance_upload(&file_id, 1000);
+    emu.advance_upload(&file_id, len as u64);
+
+    let info = wait.join().unwrap().expect("the file is ready");
+    assert_eq!(info.ready_state, FileReadyState::Ready);
+    assert!(
+        started.elapsed() < timeout / 2,
+        "took {:?}",
+        started.elapsed()
+    );
+    let subscribed = connections_of(&emu, "subscribeFileProgress");
+    assert_eq!(subscribed.len(), 2, "subscribed on {subscribed:?}");
+    assert_ne!(subscribed[0], subscribed[1]);
+    assert_eq!(
+        connections_of(&emu, "unsubscribeFileProgress"),
+        vec![subscribed[1]]
+    );
+    // The reports of the new connection reached the application too.
+    rel::expect_event(
+        &events,
+        "the last progress",
+        rel::WAIT,
+        |e| matches!(e, Event::UploadProgress(p) if p.progress == len as u64),
+    );
+}
+
+/// A connection lost while `subscribeFileProgress` is in flight does not
+/// end the wait: it subscribes on the next connection and goes on.
+#[test]
+fn a_subscription_cut_off_by_a_dropped_connection_is_made_again_on_the_next() {
+    let emu = emulator();
+    let len = 64 * KIB;
+    let file_id = uploading_file(&emu, len, 0);
+    // The answer to `auth` on the next connection is held back too.
+    let client = rel::bot_builder(&emu)
+        .auth_timeout(Duration::from_secs(60))
+        .connect()
+        .unwrap();
+    let events = client.events();
+    let timeout = Duration::from_secs(60);
+    // Every answer is held back until the client is on its next
+    // connection: the subscription's answer never leaves the first one.
+    emu.faults().delay_responses(Duration::from_secs(3));
+    let wait = wait_in_background(&client, &file_id, timeout);
+    let first = emu.wait_frames(Duration::from_secs(10), |frames| {
+        frames
+            .iter()
+            .any(|f| f.direction == Direction::In && f.text.contains("subscribeFileProgress"))
+    });
+    assert!(first, "no subscribeFileProgress within 10 s");
+    emu.faults().drop_connections();
+    rel::expect_disconnected(&events);
+    rel::expect_reconnected(&events);
+    emu.faults().delay_responses(Duration::ZERO);
+    wait_for_answers(&emu, "subscribeFileProgress", 1);
+    wait_for_answers(&emu, "getFileInfo", 2);
+    assert!(!wait.is_finished(), "the wait ended before the upload did");
+    emu.advance_upload(&file_id, len as u64);
+
+    let info = wait.join().unwrap().expect("the file is ready");
+    assert_eq!(info.ready_state, FileReadyState::Ready);
+    let subscribed = connections_of(&emu, "subscribeFileProgress");
+    assert_eq!(subscribed.len(), 2, "subscribed on {subscribed:?}");
+    assert_ne!(subscribed[0], subscribed[1]);
+    // The first subscription was never answered: the wait went on after
+    // its ConnectionLost.
+    let frames: Vec<(u64, Direction, Value)> = emu
+        .frames()
+        .into_iter()
+        .filter_map(|f| {
+            Some((
+                f.connection,
+                f.direction,
+                serde_json::from_str(&f.text).ok()?,
+            ))
+        })
+        .collect();
+    let first_id = frames
+        .iter()
+        .find(|(_, d, v)| *d == Direction::In && v["method"] == "subscribeFileProgress")
+        .map(|(_, _, v)| v["id"].clone())
+        .unwrap();
+    assert!(
+        !frames.iter().any(|(c, d, v)| *c == subscribed[0]
+            && *d == Direction::Out
+            && v["type"] == 2
+            && v["id"] == first_id),
+        "the first subscription was answered: {frames:#?}"
+    );
+    assert_eq!(
+        connections_of(&emu, "unsubscribeFileProgress"),
+        vec![subscribed[1]]
+    );
 }
 
 #[test]
