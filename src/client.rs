@@ -250,7 +250,8 @@ impl fmt::Debug for ClientBuilder {
 impl ClientBuilder {
     /// A builder with the defaults: 10 s timeouts, a ping every 30 s, a
     /// reconnect when nothing arrives for 90 s, reconnecting with backoff
-    /// from 1 s to 60 s, 64 MiB maximum message size.
+    /// from 1 s to 60 s (reset once a connection stays up for 30 s; see
+    /// [`ReconnectPolicy`]), 64 MiB maximum message size.
     pub fn new(url: impl Into<String>) -> Self {
         ClientBuilder {
             url: url.into(),

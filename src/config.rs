@@ -6,6 +6,22 @@ use crate::transport::tls::TlsOptions;
 use std::time::Duration;
 
 /// How the client reconnects after losing the connection.
+///
+/// After a loss the client waits [`delay`](Self::delay)`(n)` and tries
+/// again, where `n` counts the reconnect attempts in a row that failed so
+/// far: `initial_delay` before the first, doubling up to `max_delay`.
+///
+/// An attempt fails when it cannot connect or log in, and also when the
+/// connection it made is lost before it has proved stable, that is before
+/// it stayed up for `stable_after` (see that field for how it is
+/// measured). So a server that accepts the connection and the login and then
+/// drops it at once is retried with growing delays, like one that refuses
+/// it, and counts against `max_attempts` the same way. Once a connection
+/// has stayed up for `stable_after`, the count starts again from zero: the
+/// next loss is retried after `initial_delay`. The connection made by
+/// [`ClientBuilder::connect`](crate::ClientBuilder::connect) is not a
+/// reconnect attempt: however soon it is lost, the first reconnect waits
+/// `initial_delay`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReconnectPolicy {
     /// Reconnect at all. Without it a lost connection closes the client.
@@ -15,12 +31,23 @@ pub struct ReconnectPolicy {
     /// The longest delay between attempts.
     pub max_delay: Duration,
     /// Give up after this many failed attempts in a row (`None`: never).
+    /// Connections lost before `stable_after` count as failed attempts.
     pub max_attempts: Option<u32>,
     /// How much each delay is randomised either way, as a fraction of it
     /// (0.25: ±25 %; 0: exact delays). Spreads the reconnects of many bots
     /// after a server restart. Clamped to 0..=1.
     pub jitter: f64,
+    /// How long a new connection must stay up to prove stable and reset the
+    /// backoff (default 30 s, one keepalive interval). It is measured from
+    /// the login to the loss; when the loss is the idle timeout (nothing
+    /// received for a while), only up to the last frame received, since the
+    /// connection was not known to work after that. Zero: every
+    /// connection that logs in resets the backoff.
+    pub stable_after: Duration,
 }
+
+/// The default [`ReconnectPolicy::stable_after`].
+const STABLE_AFTER: Duration = Duration::from_secs(30);
 
 impl Default for ReconnectPolicy {
     fn default() -> Self {
@@ -30,6 +57,7 @@ impl Default for ReconnectPolicy {
             max_delay: Duration::from_secs(60),
             max_attempts: None,
             jitter: 0.25,
+            stable_after: STABLE_AFTER,
         }
     }
 }
@@ -43,7 +71,9 @@ impl ReconnectPolicy {
         }
     }
 
-    /// Reconnects with this first delay, doubling up to `max_delay`.
+    /// Reconnects with this first delay, doubling up to `max_delay`; the
+    /// other settings as in the default policy (no attempt limit, ±25 %
+    /// jitter, stable after 30 s).
     pub fn backoff(initial_delay: Duration, max_delay: Duration) -> Self {
         ReconnectPolicy {
             initial_delay,
@@ -53,10 +83,24 @@ impl ReconnectPolicy {
     }
 
     /// The same policy, giving up after `max` failed attempts in a row
-    /// (`None`: never).
+    /// (`None`: never); connections lost before `stable_after` count as
+    /// failed attempts.
     pub fn max_attempts(mut self, max: Option<u32>) -> Self {
         self.max_attempts = max;
         self
+    }
+
+    /// The same policy with another stable period (see the `stable_after`
+    /// field).
+    pub fn stable_after(mut self, after: Duration) -> Self {
+        self.stable_after = after;
+        self
+    }
+
+    /// Whether a connection that worked for `up` after logging in proved
+    /// stable (it resets the backoff).
+    pub(crate) fn is_stable(&self, up: Duration) -> bool {
+        up >= self.stable_after
     }
 
     /// The same policy with another jitter fraction (see [`Self::jitter`]).
@@ -157,6 +201,26 @@ mod tests {
         // Out-of-range fractions are clamped, NaN means none.
         assert!(p.clone().jitter(7.0).delay(0) <= Duration::from_secs(2));
         assert_eq!(p.clone().jitter(f64::NAN).delay(0), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn a_connection_is_stable_after_the_stable_period() {
+        let p = ReconnectPolicy::default();
+        assert_eq!(p.stable_after, Duration::from_secs(30));
+        assert_eq!(
+            ReconnectPolicy::backoff(Duration::from_millis(1), Duration::from_millis(2))
+                .stable_after,
+            Duration::from_secs(30)
+        );
+        assert!(!p.is_stable(Duration::from_secs(29)));
+        assert!(p.is_stable(Duration::from_secs(30)));
+        let quick = p.stable_after(Duration::from_millis(500));
+        assert!(quick.is_stable(Duration::from_millis(500)));
+        assert!(!quick.is_stable(Duration::from_millis(499)));
+        // Zero: every connection that logs in resets the backoff.
+        assert!(ReconnectPolicy::default()
+            .stable_after(Duration::ZERO)
+            .is_stable(Duration::ZERO));
     }
 
     #[test]

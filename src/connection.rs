@@ -823,6 +823,16 @@ fn is_fatal(e: &Error) -> bool {
 /// precedes the events of the new connection.
 type Early = Vec<(u64, String, Option<FramePayload>)>;
 
+/// How serving a link ended.
+struct Served {
+    /// Why it ended, in words.
+    reason: String,
+    /// How long the link was known to work, from the start of serving: to
+    /// the end, or to the last frame received when the end is the idle
+    /// timeout (nothing was known to work after that frame).
+    up: Duration,
+}
+
 impl Io {
     /// Opens a WebSocket and authenticates on it.
     fn establish(&self, generation: u64) -> Result<(Driver, Arc<Link>, Early)> {
@@ -925,11 +935,18 @@ impl Io {
                     after: config.auth_timeout,
                 });
             }
-            driver
-                .turn(Some(left), |incoming, sink| {
-                    inner.dispatch_holding(incoming, sink, early)
-                })
-                .map_err(|e| Error::Connect(format!("during authentication: {e}")))?;
+            let turned = driver.turn(Some(left), |incoming, sink| {
+                inner.dispatch_holding(incoming, sink, early)
+            });
+            if let Err(e) = turned {
+                if !call.slot.is_filled() {
+                    return Err(Error::Connect(format!("during authentication: {e}")));
+                }
+                // The answer came with the end of the connection (a server
+                // that drops it right after the login): the login stands,
+                // and serving the link reports the loss.
+                link.shared.fail(e);
+            }
         }
         let payload = call.wait(Duration::ZERO)?;
         let raw = payload.as_ref().map(FramePayload::get).unwrap_or("{}");
@@ -940,27 +957,55 @@ impl Io {
     }
 
     /// The I/O thread: serve the link, and on loss reconnect until closed.
+    ///
+    /// The backoff carries over from one connection to the next until one
+    /// proves stable: a link made by a reconnect attempt and lost before
+    /// the policy's `stable_after` counts as a failed attempt, so a server
+    /// that drops every connection right after the login is retried with
+    /// growing delays (and counts against `max_attempts`).
     fn run(self, mut driver: Driver, mut link: Arc<Link>) {
+        let policy = &self.inner.config.reconnect;
+        // Failed reconnect attempts in a row: the next delay is
+        // `policy.delay(failures)`.
+        let mut failures = 0u32;
+        // Whether the current link came from a reconnect attempt (the first
+        // one came from `connect`).
+        let mut reconnected = false;
         loop {
-            let reason = self.serve(&mut driver, link.generation);
+            let served = self.serve(&mut driver, link.generation);
             drop(driver);
             self.teardown(&link);
             if self.inner.is_shutdown() {
                 break;
             }
+            let Served { reason, up } = served;
             log::warn!("connection lost: {reason}");
             self.inner
                 .queue_event(EventItem::Disconnected(reason.clone()));
-            if !self.inner.config.reconnect.enabled {
+            if !policy.enabled {
                 self.finish(Some(format!(
                     "connection lost ({reason}) and reconnecting is off"
                 )));
                 return;
             }
-            match self.reconnect(link.generation + 1) {
+            if policy.is_stable(up) {
+                failures = 0;
+            } else if reconnected {
+                failures = failures.saturating_add(1);
+                let why = format!("the connection was lost {up:.0?} after logging in: {reason}");
+                log::warn!("reconnect attempt {failures} failed: {why}");
+                if policy.max_attempts.is_some_and(|max| failures >= max) {
+                    self.stop(format!(
+                        "gave up reconnecting after {failures} attempts: {why}"
+                    ));
+                    return;
+                }
+            }
+            match self.reconnect(link.generation + 1, &mut failures) {
                 Some((d, l)) => {
                     driver = d;
                     link = l;
+                    reconnected = true;
                 }
                 None => return,
             }
@@ -968,15 +1013,21 @@ impl Io {
         self.finish(None);
     }
 
-    /// Serves one link until it fails or the client closes; returns why.
-    fn serve(&self, driver: &mut Driver, generation: u64) -> String {
+    /// Serves one link until it fails or the client closes; returns why and
+    /// how long it was known to work.
+    fn serve(&self, driver: &mut Driver, generation: u64) -> Served {
         let config = &self.inner.config;
-        let mut last_received = Instant::now();
+        let started = Instant::now();
+        let mut last_received = started;
         let mut next_ping = config.keepalive.map(deadline_after);
+        let ended = |reason: String| Served {
+            reason,
+            up: started.elapsed(),
+        };
         loop {
             if self.inner.is_shutdown() {
                 driver.close(CloseCode::Normal, CLOSE_LINGER);
-                return "closed by the application".into();
+                return ended("closed by the application".into());
             }
             let this_link = generation + 1;
             if self
@@ -986,7 +1037,7 @@ impl Io {
                 .is_ok()
             {
                 driver.close(CloseCode::Normal, CLOSE_LINGER);
-                return "the server no longer accepts this session's authorization".into();
+                return ended("the server no longer accepts this session's authorization".into());
             }
             let now = Instant::now();
             let mut wait = Duration::from_secs(3600);
@@ -1001,12 +1052,15 @@ impl Io {
             }) {
                 Ok(turn) if turn.received => last_received = Instant::now(),
                 Ok(_) => {}
-                Err(e) => return e.to_string(),
+                Err(e) => return ended(e.to_string()),
             }
             let now = Instant::now();
             if let Some(idle) = config.idle_timeout {
                 if now.duration_since(last_received) >= idle {
-                    return format!("nothing received for {idle:?}");
+                    return Served {
+                        reason: format!("nothing received for {idle:?}"),
+                        up: last_received.duration_since(started),
+                    };
                 }
             }
             if let (Some(at), Some(every)) = (next_ping, config.keepalive) {
@@ -1053,18 +1107,23 @@ impl Io {
         self.inner.status_changed.notify_all();
     }
 
-    /// Reconnects with capped exponential backoff and jitter.
-    fn reconnect(&self, generation: u64) -> Option<(Driver, Arc<Link>)> {
-        let policy = self.inner.config.reconnect.clone();
-        let mut attempt = 0u32;
+    /// Reconnects with capped exponential backoff and jitter: waits
+    /// `policy.delay(*failures)` before each attempt, and counts the
+    /// attempts that fail in `failures` (failed attempts in a row so far,
+    /// carried over from the links before that did not prove stable).
+    fn reconnect(&self, generation: u64, failures: &mut u32) -> Option<(Driver, Arc<Link>)> {
+        let policy = &self.inner.config.reconnect;
         loop {
-            if self.inner.sleep_unless_shutdown(policy.delay(attempt)) {
+            if self.inner.sleep_unless_shutdown(policy.delay(*failures)) {
                 self.finish(None);
                 return None;
             }
             match self.establish(generation) {
                 Ok((driver, link, early)) => {
-                    log::info!("reconnected after {} attempt(s)", attempt + 1);
+                    log::info!(
+                        "reconnected (attempt {} in a row)",
+                        failures.saturating_add(1)
+                    );
                     self.inner.announce(&link, early, true);
                     return Some((driver, link));
                 }
@@ -1077,11 +1136,11 @@ impl Io {
                     return None;
                 }
                 Err(e) => {
-                    attempt += 1;
-                    log::warn!("reconnect attempt {attempt} failed: {e}");
-                    if policy.max_attempts.is_some_and(|max| attempt >= max) {
+                    *failures = failures.saturating_add(1);
+                    log::warn!("reconnect attempt {failures} failed: {e}");
+                    if policy.max_attempts.is_some_and(|max| *failures >= max) {
                         self.stop(format!(
-                            "gave up reconnecting after {attempt} attempts: {e}"
+                            "gave up reconnecting after {failures} attempts: {e}"
                         ));
                         return None;
                     }

@@ -847,6 +847,34 @@ fn drop_refuse_and_delay() {
 }
 
 #[test]
+fn drop_after_auth_answers_the_login_then_drops() {
+    let emu = emulator();
+    let agent = agent();
+    let token = token(&emu, "bot", "secret");
+    let (status, _) = post_json(
+        &agent,
+        &format!("{}/emulator/v1/faults/drop_after_auth", emu.url()),
+        &json!({"count": 1}),
+    );
+    assert_eq!(status, 200);
+
+    // A refused login is not counted: that connection stays up.
+    let mut ws = connect(&emu, "/websocket/chat_bot/", true);
+    assert_eq!(code(&ws.auth(1, "not-a-token")), Some(201));
+    // The next login is answered, then the connection drops (no close frame).
+    assert!(ws.auth(2, &token)["userId"].is_string());
+    assert!(ws.until_closed().is_none(), "no close frame on a drop");
+
+    // Only one: the next connection stays up.
+    let mut ws = connect(&emu, "/websocket/chat_bot/", true);
+    assert!(ws.auth(1, &token)["userId"].is_string());
+    assert_eq!(
+        code(&ws.request(2, "getChats", json!({"count": 10, "page": 1}))),
+        None
+    );
+}
+
+#[test]
 fn messages_sent_while_offline_arrive_with_receive_unread() {
     let emu = emulator();
     let token = token(&emu, "bot", "secret");

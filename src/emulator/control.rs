@@ -234,6 +234,10 @@ fn fault(inner: &Arc<Inner>, name: &str, body: &mut Body<'_>) -> Result<Response
             let n = number(&["count", "n"]).ok_or_else(|| bad("\"count\" is required"))?;
             faults.refuse_next(n);
         }
+        "drop_after_auth" => {
+            let n = number(&["count", "n"]).ok_or_else(|| bad("\"count\" is required"))?;
+            faults.drop_after_auth(n);
+        }
         "delay_responses" => {
             let ms = number(&["millis", "ms"]).ok_or_else(|| bad("\"millis\" is required"))?;
             faults.delay_responses(Duration::from_millis(ms));

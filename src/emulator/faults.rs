@@ -11,6 +11,7 @@ use std::time::Duration;
 #[derive(Debug, Default)]
 pub(crate) struct FaultState {
     refuse: AtomicU64,
+    drop_after_auth: AtomicU64,
     delay_micros: AtomicU64,
     stalled: Mutex<bool>,
     unstalled: Condvar,
@@ -20,6 +21,13 @@ impl FaultState {
     /// Consumes one pending refusal, if any.
     pub(crate) fn take_refusal(&self) -> bool {
         self.refuse
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
+    /// Consumes one pending drop after a login, if any.
+    pub(crate) fn take_drop_after_auth(&self) -> bool {
+        self.drop_after_auth
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
             .is_ok()
     }
@@ -64,7 +72,7 @@ impl FaultState {
 /// The same faults are available over HTTP as
 /// `POST /emulator/v1/faults/<name>` with a JSON body for parameters:
 /// `drop_connections`, `refuse_next {"count": N}`,
-/// `delay_responses {"millis": N}`, `stall {"enabled": bool}`,
+/// `drop_after_auth {"count": N}`, `delay_responses {"millis": N}`, `stall {"enabled": bool}`,
 /// `send_malformed`, `send_unknown_event {"method": M}`, `expire_tokens`.
 #[derive(Clone)]
 pub struct Faults {
@@ -93,6 +101,14 @@ impl Faults {
     /// under `/emulator/` are not counted).
     pub fn refuse_next(&self, n: u64) {
         self.inner.faults.refuse.store(n, Ordering::SeqCst);
+    }
+
+    /// Drops the next `n` WebSocket sessions that log in right after the
+    /// successful `auth` response is written (abruptly, without a close
+    /// frame), as a server that accepts logins and then fails would. Failed
+    /// logins are not counted. Zero cancels the ones still pending.
+    pub fn drop_after_auth(&self, n: u64) {
+        self.inner.faults.drop_after_auth.store(n, Ordering::SeqCst);
     }
 
     /// Holds back every WebSocket response by `delay` (zero: no delay).

@@ -248,6 +248,7 @@ pub(crate) fn run(inner: Arc<Inner>, conn: u64, ws: WebSocket<Stream>) {
         delayed: VecDeque::new(),
         held: Vec::new(),
         next_ping,
+        drop_after_auth: false,
     };
     let why = session.serve();
     log::debug!("connection {conn}: WebSocket session ended: {why}");
@@ -300,6 +301,9 @@ struct Session {
     /// Frames read just as a stall began, handled when it ends.
     held: Vec<String>,
     next_ping: Instant,
+    /// The `drop_after_auth` fault: drop the connection once the `auth`
+    /// response is out.
+    drop_after_auth: bool,
 }
 
 #[derive(Deserialize)]
@@ -403,6 +407,15 @@ impl Session {
                 self.on_text(text);
             }
             self.release_delayed();
+            if self.drop_after_auth && self.delayed.is_empty() {
+                // The response is out (written when it was queued; flushed
+                // here if it was not): the FIN follows it.
+                self.link.shared.write_out();
+                if let Some(tcp) = &self.link.tcp {
+                    let _ = tcp.shutdown(Shutdown::Both);
+                }
+                return "dropped after auth by a fault".into();
+            }
             let now = Instant::now();
             if now >= self.next_ping {
                 self.driver.ping();
@@ -537,6 +550,11 @@ impl Session {
             .system_envelopes
             .store(receive_system, Ordering::Relaxed);
         self.user = Some(user_id.clone());
+        // Decided before the response goes out: a client that has its
+        // answer never sees a fault set after that apply to this session.
+        if self.inner.faults.take_drop_after_auth() {
+            self.drop_after_auth = true;
+        }
         self.respond(id, body);
         if receive_unread {
             if let Some(queue) = reg.unread.remove(&*user_id) {

@@ -119,6 +119,10 @@ pub struct Shared {
     /// The last read pass stopped before `WouldBlock`: complete frames may
     /// wait in user-space buffers, where epoll cannot see them.
     undrained: AtomicBool,
+    /// Epoll reported the peer's side closed (or an error): no edge follows
+    /// the end of the stream, so reads must reach it (see
+    /// [`Stream::read_to_the_end`]).
+    peer_closed: AtomicBool,
 }
 
 /// What the I/O thread's epoll watches the socket for.
@@ -344,8 +348,9 @@ impl Shared {
         }
     }
 
-    /// Records a failure seen outside the I/O thread and wakes it.
-    fn fail(&self, e: LinkError) {
+    /// Records a failure seen outside the I/O thread (or before it serves
+    /// the link) and wakes it: its next turn reports the failure.
+    pub fn fail(&self, e: LinkError) {
         log::debug!("socket failed outside the I/O thread: {e}");
         lock(&self.failure).get_or_insert(e);
         self.failed.store(true, Ordering::Release);
@@ -430,6 +435,18 @@ impl Shared {
         let _ = ws.get_ref().tcp().shutdown(std::net::Shutdown::Both);
     }
 
+    /// Notes whether `events` report the peer's side of the socket closed
+    /// (or an error): from then on every read pass reads to the end of the
+    /// stream, which a short read would otherwise hide.
+    fn note_peer_closed(&self, events: &Events) {
+        let closed = events
+            .iter()
+            .any(|e| e.token() == SOCKET && (e.is_read_closed() || e.is_error()));
+        if closed {
+            self.peer_closed.store(true, Ordering::Release);
+        }
+    }
+
     /// Whether a thread other than the I/O thread saw the socket fail.
     pub fn is_broken(&self) -> bool {
         self.failed.load(Ordering::Acquire)
@@ -453,6 +470,9 @@ impl Shared {
         // limit) promised `WouldBlock` to a reader that waits for the next
         // edge; this pass may have been woken by that very edge.
         ws.get_mut().forget_short_read();
+        if self.peer_closed.load(Ordering::Acquire) {
+            ws.get_mut().read_to_the_end();
+        }
         let mut sink = Sink::default();
         let mut result = Ok(());
         for _ in 0..READ_BATCH {
@@ -593,6 +613,7 @@ impl Leader<'_> {
                     return Led::Failed;
                 }
             }
+            shared.note_peer_closed(events);
         }
     }
 }
@@ -669,6 +690,7 @@ impl Driver {
             parked: AtomicUsize::new(0),
             undrained: AtomicBool::new(true),
             flush_asked: AtomicBool::new(false),
+            peer_closed: AtomicBool::new(false),
         });
         let driver = Driver {
             poll,
@@ -716,6 +738,7 @@ impl Driver {
             Err(e) => return Err(LinkError::Io(e)),
         }
         turn.woken = self.events.iter().any(|e| e.token() == WAKE);
+        self.shared.note_peer_closed(&self.events);
         let writable = self
             .events
             .iter()
@@ -778,4 +801,69 @@ impl Driver {
 /// these structures half-updated in a way that matters).
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    use tungstenite::protocol::Role;
+
+    /// Waits (bounded, on epoll) until the peer's FIN has reached `tcp`.
+    fn until_read_closed(tcp: &TcpStream) {
+        let mut poll = Poll::new().unwrap();
+        let mut events = Events::with_capacity(4);
+        let fd = tcp.as_raw_fd();
+        poll.registry()
+            .register(&mut SourceFd(&fd), SOCKET, Interest::READABLE)
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(!left.is_zero(), "the FIN never arrived");
+            poll.poll(&mut events, Some(left)).unwrap();
+            if events.iter().any(|e| e.is_read_closed()) {
+                break;
+            }
+        }
+        poll.registry().deregister(&mut SourceFd(&fd)).unwrap();
+    }
+
+    #[test]
+    fn a_last_frame_that_arrives_with_the_fin_ends_the_link_at_once() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let tcp = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (mut server, _) = listener.accept().unwrap();
+        tcp.set_nonblocking(true).unwrap();
+        // A text frame, then the end of the stream without a close frame
+        // (as a server that answers and drops the connection), both in the
+        // receive queue before the driver first waits: one epoll edge for
+        // both, and a short read for the frame.
+        server.write_all(&[0x81, 2, b'h', b'i']).unwrap();
+        server.shutdown(Shutdown::Write).unwrap();
+        until_read_closed(&tcp);
+        let ws = WebSocket::from_raw_socket(Stream::plain(tcp), Role::Client, None);
+        let (mut driver, _shared) = Driver::new(ws).unwrap();
+
+        let started = Instant::now();
+        let mut frames = Vec::new();
+        loop {
+            let turn = driver.turn(Some(Duration::from_secs(5)), |incoming, _| {
+                if let Incoming::Text(text) = incoming {
+                    frames.push(text.as_str().to_owned());
+                }
+            });
+            // Without a frame or wake-up to come, a turn that misses the
+            // end waits its whole timeout.
+            assert!(
+                started.elapsed() < Duration::from_secs(4),
+                "the end of the stream went unnoticed"
+            );
+            if turn.is_err() {
+                break;
+            }
+        }
+        assert_eq!(frames, ["hi"]);
+    }
 }

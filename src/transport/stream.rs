@@ -22,6 +22,11 @@ pub enum Stream {
 /// `WouldBlock`, and any data that arrives later raises a new edge. With
 /// [`Stream::assume_drained_after_short_reads`], that next read returns
 /// `WouldBlock` without the system call (one `recv` fewer per round trip).
+///
+/// Except at the end of the stream: a peer's FIN that arrived together
+/// with its last data ends a short read too, and raises no edge of its
+/// own. Whoever sees epoll report the peer's side closed calls
+/// [`Stream::read_to_the_end`], and reads reach the end of the stream.
 #[derive(Debug, Default)]
 pub struct ShortReads {
     /// Short reads mean "drained".
@@ -52,6 +57,17 @@ impl Stream {
     /// may have consumed that edge already.
     pub fn forget_short_read(&mut self) {
         if let Stream::Plain(_, short) = self {
+            short.drained = false;
+        }
+    }
+
+    /// Stops assuming that short reads drained the socket (see
+    /// [`ShortReads`]): every read goes to the socket, so a read after the
+    /// last data returns the end of the stream. For when epoll reported the
+    /// peer's side closed.
+    pub fn read_to_the_end(&mut self) {
+        if let Stream::Plain(_, short) = self {
+            short.enabled = false;
             short.drained = false;
         }
     }
@@ -188,5 +204,15 @@ mod tests {
         assert_eq!(stream.read(&mut buf).unwrap(), 64);
         peer.write_all(b"k").unwrap();
         assert_eq!(stream.read(&mut buf).unwrap(), 1);
+        let e = stream.read(&mut buf).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+        // The last data and the FIN: the short read would say "drained" and
+        // hide the end (no edge follows it). Told that the peer's side is
+        // closed, the stream reads on to the end.
+        peer.write_all(b"end").unwrap();
+        peer.shutdown(std::net::Shutdown::Write).unwrap();
+        assert_eq!(stream.read(&mut buf).unwrap(), 3);
+        stream.read_to_the_end();
+        assert_eq!(stream.read(&mut buf).unwrap(), 0, "the end of the stream");
     }
 }
