@@ -989,3 +989,154 @@ fn pings_at_the_interval_and_stall_stops_reading() {
     let answer = ws.recv();
     assert_eq!(answer["id"], 2, "{answer}");
 }
+
+/// Advances a file still uploading through the control API.
+fn advance_upload(agent: &ureq::Agent, emu: &Emulator, file_id: &str, progress: u64) {
+    let (status, r) = post_json(
+        agent,
+        &format!("{}/emulator/v1/files/progress", emu.url()),
+        &json!({"fileId": file_id, "progress": progress}),
+    );
+    assert_eq!(status, 200, "{r}");
+}
+
+/// The next frame must be the progress event of `file_id` at `progress`
+/// bytes; it is acknowledged.
+fn expect_progress(ws: &mut Ws<TcpStream>, file_id: &str, progress: u64) {
+    let ev = ws.recv();
+    assert_eq!(ev["type"], 1, "{ev}");
+    assert_eq!(ev["method"], "uploadFileProgress", "{ev}");
+    assert_eq!(
+        ev["payload"],
+        json!({"fileId": file_id, "progress": progress})
+    );
+    ws.ack(&ev);
+}
+
+/// Sends a marker event to every connection: each of `quiet` must receive
+/// it next, so nothing (no progress event) was sent to it before.
+fn expect_nothing_else(emu: &Emulator, marker: &str, quiet: &mut [&mut Ws<TcpStream>]) {
+    emu.faults().send_unknown_event(marker);
+    for ws in quiet {
+        let ev = ws.recv();
+        assert_eq!(
+            ev["method"], marker,
+            "expected nothing before {marker}: {ev}"
+        );
+        ws.ack(&ev);
+    }
+}
+
+/// Upload progress subscriptions belong to the connection that made them:
+/// progress events go to the subscribed connections only, never to the
+/// user's other connections; unsubscribing ends only the calling
+/// connection's subscription; a closed connection's subscriptions end with
+/// it, and the user's next connection gets nothing until it subscribes.
+#[test]
+fn progress_subscriptions_belong_to_the_connection_that_made_them() {
+    let emu = emulator();
+    let agent = agent();
+    // Alice sends the bot a file that is still uploading on the server.
+    let alice = emu.user("alice");
+    let chat = alice.create_p2p_chat("bot").unwrap();
+    let file = alice
+        .send_file(&chat, "video.mp4", &test_bytes(1000, 3))
+        .unwrap();
+    let id = file.file_id.as_str();
+    let sub = json!({ "fileId": id });
+    advance_upload(&agent, &emu, id, 0);
+    let token = token(&emu, "bot", "secret");
+    let mut first = connect(&emu, "/websocket/chat_bot/", true);
+    assert!(first.auth(1, &token)["userId"].is_string());
+    let mut second = connect(&emu, "/websocket/chat_bot/", true);
+    assert!(second.auth(1, &token)["userId"].is_string());
+
+    // (1) The subscribed connection receives the progress; (2) the bot's
+    // other connection, not subscribed, receives none.
+    let r = first.request(2, "subscribeFileProgress", sub.clone());
+    assert_eq!(r, json!({"result": true}));
+    advance_upload(&agent, &emu, id, 100);
+    expect_progress(&mut first, id, 100);
+    expect_nothing_else(&emu, "marker1", &mut [&mut first, &mut second]);
+
+    // (3) The subscribing connection closes and the bot connects again:
+    // the new connection receives nothing until it subscribes itself.
+    first.ws.close(None).unwrap();
+    first.until_closed();
+    drop(first);
+    let mut third = connect(&emu, "/websocket/chat_bot/", true);
+    assert!(third.auth(1, &token)["userId"].is_string());
+    advance_upload(&agent, &emu, id, 200);
+    expect_nothing_else(&emu, "marker2", &mut [&mut second, &mut third]);
+    let r = third.request(2, "subscribeFileProgress", sub.clone());
+    assert_eq!(r, json!({"result": true}));
+    advance_upload(&agent, &emu, id, 300);
+    expect_progress(&mut third, id, 300);
+    expect_nothing_else(&emu, "marker3", &mut [&mut second, &mut third]);
+
+    // (4) Both connections subscribed; unsubscribing on one does not end
+    // the other's subscription.
+    let r = second.request(2, "subscribeFileProgress", sub.clone());
+    assert_eq!(r, json!({"result": true}));
+    advance_upload(&agent, &emu, id, 400);
+    expect_progress(&mut second, id, 400);
+    expect_progress(&mut third, id, 400);
+    let r = second.request(3, "unsubscribeFileProgress", sub.clone());
+    assert_eq!(r, json!({"result": true}));
+    advance_upload(&agent, &emu, id, 500);
+    expect_progress(&mut third, id, 500);
+    expect_nothing_else(&emu, "marker4", &mut [&mut second, &mut third]);
+    // The last report (progress = size) ends the subscription.
+    advance_upload(&agent, &emu, id, 1000);
+    expect_progress(&mut third, id, 1000);
+    advance_upload(&agent, &emu, id, 1000);
+    expect_nothing_else(&emu, "marker5", &mut [&mut second, &mut third]);
+
+    // On a READY file the one final event goes to the subscribing
+    // connection alone.
+    let r = second.request(4, "subscribeFileProgress", sub.clone());
+    assert_eq!(r, json!({"result": true}));
+    expect_progress(&mut second, id, 1000);
+    expect_nothing_else(&emu, "marker6", &mut [&mut second, &mut third]);
+
+    // Per connection in the frame log too: every progress event left on the
+    // connection that was subscribed at the time. (The first connection is
+    // left out: the emulator may still have been ending its session when
+    // 200 was reported.)
+    let progress_out: Vec<(u64, u64)> = emu
+        .frames()
+        .iter()
+        .filter(|f| f.direction == Direction::Out)
+        .filter_map(|f| {
+            let v: Value = serde_json::from_str(&f.text).ok()?;
+            (v["method"] == "uploadFileProgress")
+                .then(|| (f.connection, v["payload"]["progress"].as_u64().unwrap()))
+        })
+        .collect();
+    let [c1, c2, c3] = {
+        let mut conns: Vec<u64> = emu
+            .frames()
+            .iter()
+            .filter(|f| f.direction == Direction::In && f.text.contains("\"auth\""))
+            .map(|f| f.connection)
+            .collect();
+        conns.dedup();
+        <[u64; 3]>::try_from(conns).expect("three connections")
+    };
+    assert_eq!(progress_out.first(), Some(&(c1, 100)));
+    assert_eq!(
+        progress_out
+            .iter()
+            .filter(|(c, _)| *c != c1)
+            .copied()
+            .collect::<Vec<_>>(),
+        vec![
+            (c3, 300),
+            (c2, 400),
+            (c3, 400),
+            (c3, 500),
+            (c3, 1000),
+            (c2, 1000)
+        ]
+    );
+}

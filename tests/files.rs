@@ -544,6 +544,51 @@ fn a_wait_across_a_reconnection_follows_the_progress_on_the_new_connection() {
     );
 }
 
+/// An upload that makes no progress until the client is back on a new
+/// connection: every report comes after the reconnection, once the wait
+/// has looked at the file again there (still uploading). The wait must
+/// still end as soon as the upload does. Only a subscription made on the
+/// new connection brings those reports (the emulator, like a server, ends
+/// a connection's subscriptions with it), so a wait that did not subscribe
+/// again would sit out its whole timeout.
+#[test]
+fn a_wait_across_a_reconnection_ends_with_an_upload_that_ends_after_it() {
+    let emu = emulator();
+    let len = 64 * KIB;
+    let file_id = uploading_file(&emu, len, 0);
+    let client = connect_reconnecting(&emu);
+    let events = client.events();
+    let timeout = Duration::from_secs(60);
+    let started = Instant::now();
+    let wait = wait_in_background(&client, &file_id, timeout);
+    wait_until_waiting_for_progress(&emu, &client);
+
+    emu.faults().drop_connections();
+    rel::expect_disconnected(&events);
+    rel::expect_reconnected(&events);
+    // Back on the new connection, the wait looked at the file once more
+    // (the two looks before were on the first connection) and has nothing
+    // in flight: from here only progress reports can end it.
+    wait_for_answers(&emu, "getFileInfo", 3);
+    rel::wait_until(
+        "the answers reaching the client",
+        Duration::from_secs(10),
+        || client.health().requests_in_flight == 0,
+    );
+    assert!(!wait.is_finished(), "the wait ended before the upload did");
+    emu.advance_upload(&file_id, 1000);
+    emu.advance_upload(&file_id, len as u64);
+
+    let info = wait.join().unwrap().expect("the file is ready");
+    let elapsed = started.elapsed();
+    assert_eq!(info.ready_state, FileReadyState::Ready);
+    assert_eq!(info.size, len as u64);
+    assert!(
+        elapsed < timeout / 2,
+        "the wait took {elapsed:?} of its {timeout:?}"
+    );
+}
+
 /// A connection lost while `subscribeFileProgress` is in flight does not
 /// end the wait: it subscribes on the next connection and goes on.
 #[test]

@@ -110,7 +110,9 @@ impl Actor {
 
     /// Runs any client method with a JSON payload; returns the response
     /// payload or the error code ([`super::NO_RESPONSE`] for a request the
-    /// real server never answers).
+    /// real server never answers). The actor has no connection, so
+    /// `subscribeFileProgress` keeps no subscription (progress
+    /// subscriptions belong to a WebSocket connection).
     pub fn call(&self, method: &str, payload: Value) -> Result<Value, u32> {
         self.known()?;
         self.inner.act(&self.user_id, method, &payload)
@@ -251,6 +253,7 @@ impl Actor {
             &self.inner,
             vec![super::world::Outbound {
                 user_id: to,
+                session: None,
                 method: "command".into(),
                 payload: json!({
                     "commandId": format!("command-{}", super::tokens::random_hex(8)),

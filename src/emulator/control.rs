@@ -3,7 +3,8 @@
 //! - `POST /emulator/v1/act` `{"as": login, "method": M, "payload": {...}}`
 //!   runs a method as that user (login or user id); 200 with the method's
 //!   response payload, or 200 `{"errorCode": N}`; 404 for an unknown user;
-//!   504 for a request the real server never answers.
+//!   504 for a request the real server never answers. It runs on no
+//!   connection: `subscribeFileProgress` keeps no subscription.
 //! - `GET /emulator/v1/frames` the recorded WebSocket frames as a JSON array
 //!   of `{connection, user, direction: "in"|"out", text}`; `?format=lines`
 //!   for JSON lines; `?connection=N` and `?user=login|id` filter.
@@ -14,7 +15,8 @@
 //! - `GET /emulator/v1/users` the configured users
 //!   (`[{login, userId, displayName}]`, never passwords).
 //! - `POST /emulator/v1/files/progress` `{"fileId", "progress"}` advances a
-//!   file that is still uploading; `POST /emulator/v1/files/expire`
+//!   file that is still uploading (progress events to the connections
+//!   subscribed to it); `POST /emulator/v1/files/expire`
 //!   `{"fileId"}` makes a file NOT_AVAILABLE.
 //! - `PUT /emulator/v1/upload_limits` `{maxSize?, extensions?}` replaces the
 //!   upload limits (`{}`: none) and pushes `getFileUploadLimits`.

@@ -304,6 +304,8 @@ impl Inner {
     }
 
     /// Runs a method as a user through the World and delivers its events.
+    /// There is no session: what belongs to a connection (a progress
+    /// subscription) is not kept.
     pub(crate) fn act(&self, user_id: &str, method: &str, payload: &Value) -> Result<Value, u32> {
         let raw = match payload {
             Value::Null => None,
@@ -311,7 +313,7 @@ impl Inner {
         };
         let mut world = lock(&self.world);
         let mut out = Vec::new();
-        let result = world.handle(user_id, method, raw.as_deref(), &mut out);
+        let result = world.handle(user_id, None, method, raw.as_deref(), &mut out);
         session::deliver(self, out);
         result
     }
@@ -665,8 +667,9 @@ impl Emulator {
     }
 
     /// Reports upload progress of a file that is still uploading: progress
-    /// events go to its subscribers, and the file turns ready when
-    /// `progress` reaches its size.
+    /// events go to the connections subscribed to it (a subscription
+    /// belongs to the connection that made it and ends when it closes),
+    /// and the file turns ready when `progress` reaches its size.
     pub fn advance_upload(&self, file_id: &str, progress: u64) {
         let mut world = lock(&self.inner.world);
         let mut out = Vec::new();

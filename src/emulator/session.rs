@@ -7,7 +7,10 @@
 //! increasing ids and the connection is closed when one stays
 //! unacknowledged past the ack deadline; the socket is pinged every ping
 //! interval. Events are written the moment they happen, from whichever
-//! thread produced them, also while the client is idle.
+//! thread produced them, also while the client is idle. An event the World
+//! addresses to one session (upload progress) goes to that connection only;
+//! the connection number is the session's id in the World, and a session's
+//! progress subscriptions end when its connection closes.
 
 use super::tokens::{later, random_hex, uuid_like, TokenCheck};
 use super::world::{Outbound, NO_RESPONSE};
@@ -113,7 +116,8 @@ fn push_event(frames: &FrameLog, link: &Link, method: &str, payload: &str, repla
     }
 }
 
-/// Sends each event to every session of its user. Called with the World
+/// Sends each event to every session of its user, or to the one session it
+/// is addressed to (while authenticated as its user). Called with the World
 /// lock held, so events leave in the order the World produced them.
 pub(crate) fn deliver(inner: &Inner, out: Vec<Outbound>) {
     if out.is_empty() {
@@ -141,6 +145,9 @@ pub(crate) fn deliver(inner: &Inner, out: Vec<Outbound>) {
         match reg.by_user.get(&ev.user_id) {
             Some(links) if !links.is_empty() => {
                 for link in links {
+                    if ev.session.is_some_and(|s| s != link.conn) {
+                        continue;
+                    }
                     if system && !link.system_envelopes.load(Ordering::Relaxed) {
                         continue;
                     }
@@ -254,6 +261,9 @@ pub(crate) fn run(inner: Arc<Inner>, conn: u64, ws: WebSocket<Stream>) {
     log::debug!("connection {conn}: WebSocket session ended: {why}");
     drop(session);
     unregister(&inner, &link);
+    // What the World keeps for this connection (progress subscriptions)
+    // ends with it.
+    lock(&inner.world).end_session(conn);
 }
 
 fn unregister(inner: &Inner, link: &Arc<Link>) {
@@ -487,7 +497,8 @@ impl Session {
         let inner = self.inner.clone();
         let mut world = lock(&inner.world);
         let mut out = Vec::new();
-        let body = match world.handle(&user, method, payload, &mut out) {
+        let session = Some(self.link.conn);
+        let body = match world.handle(&user, session, method, payload, &mut out) {
             Ok(Value::Null) => Some("{}".to_owned()),
             Ok(v) => Some(v.to_string()),
             // What the real server never answers (`parseMode: null`).

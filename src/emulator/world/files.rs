@@ -6,8 +6,8 @@ use super::codes::FILE_NOT_FOUND;
 use super::messages::NewMessage;
 use super::render::answer;
 use super::roles::Action;
-use super::storage::{progress_event, FileRecord, ReadyState, UploadTask};
-use super::{Outbound, World};
+use super::storage::{progress_event, FileRecord, ReadyState, Subscriber, UploadTask};
+use super::{Outbound, SessionId, World};
 use crate::protocol::methods::{
     FileInfo, FilePreview, GetFileInfo, ResultResponse, SendFile, SendFileResponse,
     SubscribeFileProgress, UnsubscribeFileProgress, UploadFile,
@@ -155,13 +155,17 @@ impl World {
         })
     }
 
-    /// `subscribeFileProgress {fileId}` -> `{result}`. On a READY file one
-    /// final progress event (progress = size) goes to the actor at once
-    /// (guide 8.4) and nothing is kept; on an uploading file the actor gets
-    /// every progress until READY; a NOT_AVAILABLE file answers false. 308.
+    /// `subscribeFileProgress {fileId}` -> `{result}`, for the calling
+    /// session only (the subscription belongs to its connection). On a
+    /// READY file one final progress event (progress = size) goes to that
+    /// session at once (guide 8.4) and nothing is kept; on an uploading file
+    /// the session gets every progress until READY, until it unsubscribes or
+    /// until it closes; a NOT_AVAILABLE file answers false. 308. Without a
+    /// session nothing is kept or sent (the answer is the same).
     pub(super) fn subscribe_file_progress(
         &mut self,
         actor: &str,
+        session: Option<SessionId>,
         args: &Args,
         out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
@@ -171,12 +175,17 @@ impl World {
         let result = match state {
             ReadyState::NotAvailable => false,
             ReadyState::Ready => {
-                out.push(progress_event(actor, &file_id, size));
+                if let Some(session) = session {
+                    out.push(progress_event(actor, &file_id, size).for_session(session));
+                }
                 true
             }
             ReadyState::Uploading(_) => {
-                if let Some(r) = self.files.get_mut(&file_id) {
-                    r.subscribers.insert(actor.to_string());
+                if let (Some(session), Some(r)) = (session, self.files.get_mut(&file_id)) {
+                    r.subscribers.insert(Subscriber {
+                        session,
+                        user: actor.to_string(),
+                    });
                 }
                 true
             }
@@ -184,17 +193,23 @@ impl World {
         answer(ResultResponse { result })
     }
 
-    /// `unsubscribeFileProgress {fileId}` -> `{result: true}`; 308.
+    /// `unsubscribeFileProgress {fileId}` -> `{result: true}`: ends the
+    /// calling session's subscription (those of other sessions, of the same
+    /// user too, go on); 308.
     pub(super) fn unsubscribe_file_progress(
         &mut self,
         actor: &str,
+        session: Option<SessionId>,
         args: &Args,
         _out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
         let file_id = args.decode::<UnsubscribeFileProgress>()?.file_id;
         self.visible_file(&file_id, actor)?;
-        if let Some(r) = self.files.get_mut(&file_id) {
-            r.subscribers.remove(actor);
+        if let (Some(session), Some(r)) = (session, self.files.get_mut(&file_id)) {
+            r.subscribers.remove(&Subscriber {
+                session,
+                user: actor.to_string(),
+            });
         }
         answer(ResultResponse { result: true })
     }

@@ -23,6 +23,16 @@
 //!   and also emitted as `sendMessage` events; sessions that did not ask for
 //!   `receiveSystemMessageEnvelopes` must drop those
 //!   ([`Outbound::is_system_envelope`]).
+//!
+//! Most methods run as a user. Upload progress subscriptions are state of
+//! the session (the WebSocket connection) that made them, as on a real
+//! server: `subscribeFileProgress` and `unsubscribeFileProgress` run as one
+//! session of a user ([`SessionId`]), progress events go to the subscribed
+//! sessions only ([`Outbound::session`]), and the session layer calls
+//! [`World::end_session`] when a connection closes. Run without a session
+//! (an actor, the control API's `act`), `subscribeFileProgress` answers as
+//! usual but keeps nothing and sends nothing: there is no connection to
+//! hold the subscription.
 
 mod args;
 mod chats;
@@ -68,11 +78,19 @@ pub(crate) struct WorldConfig {
     pub upload_limits: Option<Value>,
 }
 
-/// An event for every session authenticated as `user_id`.
+/// A WebSocket session (connection) of a user, by its connection number:
+/// what holds upload progress subscriptions.
+pub(crate) type SessionId = u64;
+
+/// An event for every session authenticated as `user_id`, or for one of
+/// them.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Outbound {
     /// The user whose sessions receive it.
     pub user_id: String,
+    /// Only this session receives it (while authenticated as `user_id`);
+    /// `None`: every session of the user.
+    pub session: Option<SessionId>,
     /// The event method, e.g. `sendMessage`.
     pub method: String,
     /// The event payload.
@@ -80,6 +98,14 @@ pub(crate) struct Outbound {
 }
 
 impl Outbound {
+    /// The same event for one session of its user only.
+    pub fn for_session(self, session: SessionId) -> Outbound {
+        Outbound {
+            session: Some(session),
+            ..self
+        }
+    }
+
     /// A `sendMessage` event carrying a system envelope (type below 200).
     /// Sessions deliver these only when `auth` asked for
     /// `receiveSystemMessageEnvelopes`.
@@ -122,8 +148,22 @@ pub(crate) struct World {
     files: HashMap<String, FileRecord>,
 }
 
-/// The signature every method handler shares.
+/// A method that runs as a user (the acting user id).
 type Handler = fn(&mut World, &str, &Args, &mut Vec<Outbound>) -> Result<Value, u32>;
+
+/// A method that runs as one session of a user (the acting user id and the
+/// calling session, if any): its state belongs to the connection.
+type SessionHandler =
+    fn(&mut World, &str, Option<SessionId>, &Args, &mut Vec<Outbound>) -> Result<Value, u32>;
+
+/// How a method runs.
+#[derive(Clone, Copy)]
+enum Route {
+    /// As a user.
+    User(Handler),
+    /// As a session of a user.
+    Session(SessionHandler),
+}
 
 impl World {
     /// An empty world.
@@ -144,24 +184,29 @@ impl World {
         }
     }
 
-    /// Runs one client method as `actor` (a user id). Ok is the response
-    /// payload; Err is an API error code, or [`NO_RESPONSE`] when the real
-    /// server would never answer. Events for other users go to `out`.
+    /// Runs one client method as `actor` (a user id) on `session` (the
+    /// calling connection; `None` when acting without one). Ok is the
+    /// response payload; Err is an API error code, or [`NO_RESPONSE`] when
+    /// the real server would never answer. Events go to `out`.
     pub fn handle(
         &mut self,
         actor: &str,
+        session: Option<SessionId>,
         method: &str,
         payload: Option<&RawValue>,
         out: &mut Vec<Outbound>,
     ) -> Result<Value, u32> {
-        let handler = Self::route(method).ok_or(codes::ROUTE_NOT_FOUND)?;
+        let route = Self::route(method).ok_or(codes::ROUTE_NOT_FOUND)?;
         let args = Args::parse(payload)?;
         if args.has_null_parse_mode() {
             return Err(NO_RESPONSE);
         }
         let actor = self.actor_id(actor);
         let first_event = out.len();
-        let result = handler(self, &actor, &args, out);
+        let result = match route {
+            Route::User(handler) => handler(self, &actor, &args, out),
+            Route::Session(handler) => handler(self, &actor, session, &args, out),
+        };
         if result.is_err() {
             // Handlers validate before they change anything; never leak
             // events of a failed request.
@@ -170,8 +215,11 @@ impl World {
         result
     }
 
-    fn route(method: &str) -> Option<Handler> {
-        Some(match method {
+    fn route(method: &str) -> Option<Route> {
+        if let Some(handler) = Self::session_route(method) {
+            return Some(Route::Session(handler));
+        }
+        Some(Route::User(match method {
             "createP2PChat" => World::create_p2p_chat,
             "createGroupChat" => World::create_group_chat,
             "createChannel" => World::create_channel,
@@ -199,11 +247,18 @@ impl World {
             "uploadFile" => World::upload_file,
             "sendFile" => World::send_file,
             "getFileInfo" => World::get_file_info,
-            "subscribeFileProgress" => World::subscribe_file_progress,
-            "unsubscribeFileProgress" => World::unsubscribe_file_progress,
             "getFileUploadLimits" => World::get_file_upload_limits,
             "sendSurvey" => World::send_survey,
             "editSurvey" => World::edit_survey,
+            _ => return None,
+        }))
+    }
+
+    /// The methods whose state belongs to the calling session.
+    fn session_route(method: &str) -> Option<SessionHandler> {
+        Some(match method {
+            "subscribeFileProgress" => World::subscribe_file_progress,
+            "unsubscribeFileProgress" => World::unsubscribe_file_progress,
             _ => return None,
         })
     }

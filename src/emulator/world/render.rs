@@ -122,6 +122,7 @@ pub(crate) fn answer<T: Serialize>(payload: T) -> Result<Value, u32> {
 pub(crate) fn event(user: &str, e: &impl ServerEvent) -> Outbound {
     Outbound {
         user_id: user.to_string(),
+        session: None,
         method: e.wire_method().to_string(),
         payload: e.wire_payload(),
     }

@@ -1,6 +1,6 @@
 //! Files on the server side: upload tasks, finished HTTP uploads, permanent
-//! file records with their ready state and progress subscribers, upload
-//! limits, and what the HTTP side serves. The Chatbot API methods on files
+//! file records with their ready state and the sessions subscribed to their
+//! progress, upload limits, and what the HTTP side serves. The Chatbot API methods on files
 //! are in `files`.
 //!
 //! The bytes live on disk (paths in [`StoredFile`]); the world keeps only
@@ -11,7 +11,7 @@ use super::codes::{
     UPLOAD_TASK_NOT_FOUND,
 };
 use super::render;
-use super::{Outbound, World};
+use super::{Outbound, SessionId, World};
 use crate::protocol::events::UploadProgress;
 use crate::protocol::methods::{ExtensionsMode, FileUploadLimits};
 use crate::protocol::FileReadyState;
@@ -95,6 +95,14 @@ impl ReadyState {
     }
 }
 
+/// A progress subscription: the session that made it, and the user it was
+/// authenticated as.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct Subscriber {
+    pub(super) session: SessionId,
+    pub(super) user: String,
+}
+
 /// A permanent file, sent in a chat or set as an avatar.
 #[derive(Debug, Clone)]
 pub(crate) struct FileRecord {
@@ -102,8 +110,8 @@ pub(crate) struct FileRecord {
     pub(super) file: StoredFile,
     pub(super) preview: Option<StoredFile>,
     pub(super) state: ReadyState,
-    /// Users subscribed to its upload progress.
-    pub(super) subscribers: BTreeSet<String>,
+    /// The sessions subscribed to its upload progress.
+    pub(super) subscribers: BTreeSet<Subscriber>,
     /// Chats it was posted in (who may see it).
     pub(super) chats: HashSet<String>,
 }
@@ -262,9 +270,10 @@ impl World {
     }
 
     /// Marks a file as still uploading with `progress` bytes on the server:
-    /// subscribers get an `uploadFileProgress {fileId, progress}` event; at
-    /// `progress >= size` the file turns READY, the final event carries the
-    /// size and the subscriptions end. Unknown ids are ignored.
+    /// each subscribed session gets an `uploadFileProgress {fileId,
+    /// progress}` event (no other session of its user does); once the
+    /// progress reaches the size the file turns READY, the final event
+    /// carries the size and the subscriptions end. Unknown ids are ignored.
     pub fn advance_upload(&mut self, file_id: &str, progress: u64, out: &mut Vec<Outbound>) {
         let Some(record) = self.files.get_mut(file_id) else {
             return;
@@ -277,15 +286,24 @@ impl World {
             ReadyState::Uploading(progress)
         };
         let shown = progress.min(size);
-        let subscribers: Vec<String> = if done {
+        let subscribers: Vec<Subscriber> = if done {
             std::mem::take(&mut record.subscribers)
                 .into_iter()
                 .collect()
         } else {
             record.subscribers.iter().cloned().collect()
         };
-        for user in subscribers {
-            out.push(progress_event(&user, file_id, shown));
+        for s in subscribers {
+            out.push(progress_event(&s.user, file_id, shown).for_session(s.session));
+        }
+    }
+
+    /// Ends the progress subscriptions of a session (its connection closed):
+    /// a later connection of the same user gets no progress events until it
+    /// subscribes itself.
+    pub fn end_session(&mut self, session: SessionId) {
+        for record in self.files.values_mut() {
+            record.subscribers.retain(|s| s.session != session);
         }
     }
 
@@ -317,8 +335,10 @@ impl World {
     }
 }
 
-/// An upload progress event (renamed `uploadingProgress` by the session when
-/// the emulator is set to the spec's spelling).
+/// An upload progress event for every session of `user` (callers address it
+/// to the subscribed session with [`Outbound::for_session`]); renamed
+/// `uploadingProgress` by the session layer when the emulator is set to the
+/// spec's spelling.
 pub(super) fn progress_event(user: &str, file_id: &str, progress: u64) -> Outbound {
     let e = UploadProgress {
         file_id: file_id.to_string(),

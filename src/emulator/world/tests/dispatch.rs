@@ -18,8 +18,13 @@ fn payloads_that_do_not_decode_are_399() {
     let chat = t.group("bot", &[]);
     // Not an object.
     let raw = RawValue::from_string("[1]".into()).unwrap();
-    let r =
-        t.w.handle(&T::id("bot"), "getChatByID", Some(&raw), &mut t.out);
+    let r = t.w.handle(
+        &T::id("bot"),
+        Some(1),
+        "getChatByID",
+        Some(&raw),
+        &mut t.out,
+    );
     assert_eq!(r, Err(WRONG_PAYLOAD));
     // Missing and mistyped fields.
     assert_eq!(t.err("bot", "getChatByID", json!({})), WRONG_PAYLOAD);
@@ -40,8 +45,13 @@ fn payloads_that_do_not_decode_are_399() {
         json!({"chatId": chat, "count": "10"}),
     );
     // An absent payload is fine where nothing is required.
-    let r =
-        t.w.handle(&T::id("bot"), "createFavoritesChat", None, &mut t.out);
+    let r = t.w.handle(
+        &T::id("bot"),
+        Some(1),
+        "createFavoritesChat",
+        None,
+        &mut t.out,
+    );
     assert!(r.is_ok());
 }
 
@@ -153,6 +163,7 @@ fn users_and_display_names() {
 fn system_envelope_events_are_marked() {
     let sys = Outbound {
         user_id: "a".into(),
+        session: None,
         method: "sendMessage".into(),
         payload: json!({"type": 1}),
     };
@@ -229,7 +240,8 @@ fn garbage_payloads_never_panic() {
     }
     let raw = RawValue::from_string("\"a string\"".into()).unwrap();
     for method in METHODS {
-        let r = t.w.handle("bot@emu.local", method, Some(&raw), &mut t.out);
+        let r =
+            t.w.handle("bot@emu.local", Some(1), method, Some(&raw), &mut t.out);
         assert_eq!(r, Err(WRONG_PAYLOAD), "{method}");
     }
 }

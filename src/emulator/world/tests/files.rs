@@ -204,11 +204,15 @@ fn progress_subscriptions() {
     t.w.advance_upload(&id, 1000, &mut out);
     let progress: Vec<_> = out
         .iter()
-        .map(|o| (o.user_id.clone(), o.payload["progress"].clone()))
+        .map(|o| (o.user_id.clone(), o.session, o.payload["progress"].clone()))
         .collect();
+    let bot = Some(T::session("bot"));
     assert_eq!(
         progress,
-        vec![(T::id("bot"), json!(400)), (T::id("bot"), json!(1000))]
+        vec![
+            (T::id("bot"), bot, json!(400)),
+            (T::id("bot"), bot, json!(1000))
+        ]
     );
     assert_eq!(t.ok("bot", "getFileInfo", sub.clone())["readyState"], 2);
     // Unsubscribing stops the events.
@@ -228,6 +232,117 @@ fn progress_subscriptions() {
     assert_eq!(
         t.err("bot", "unsubscribeFileProgress", json!({"fileId": "x"})),
         FILE_NOT_FOUND
+    );
+}
+
+/// Alice's file in a group with the bot, still uploading (0 of 1000
+/// bytes); its id.
+fn uploading(t: &mut T) -> String {
+    let chat = t.group("bot", &["alice"]);
+    let tmp = t.upload("alice", "big.bin", 1000, false);
+    let r = t.ok(
+        "alice",
+        "sendFile",
+        json!({"chatId": chat, "content": {"temporalFileId": tmp}}),
+    );
+    let id = s(&r, "/fileId");
+    t.w.advance_upload(&id, 0, &mut Vec::new());
+    id
+}
+
+/// The progress events of one advance, as (user login, session, progress).
+fn advance(t: &mut T, id: &str, progress: u64) -> Vec<(String, Option<u64>, u64)> {
+    let mut out = Vec::new();
+    t.w.advance_upload(id, progress, &mut out);
+    out.iter()
+        .map(|o| {
+            assert_eq!(o.method, "uploadFileProgress");
+            assert_eq!(o.payload["fileId"], id);
+            let login = o.user_id.split('@').next().unwrap_or("").to_string();
+            (login, o.session, o.payload["progress"].as_u64().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn progress_subscriptions_belong_to_the_session_that_made_them() {
+    let mut t = T::new();
+    let id = uploading(&mut t);
+    let sub = json!({"fileId": id});
+    // Two sessions of the bot, one subscribed, and alice's.
+    let (first, second, alice) = (Some(11), Some(12), Some(21));
+    t.ok_on(first, "bot", "subscribeFileProgress", sub.clone());
+    t.ok_on(alice, "alice", "subscribeFileProgress", sub.clone());
+    assert!(t.out.is_empty());
+    assert_eq!(
+        advance(&mut t, &id, 100),
+        vec![("bot".into(), first, 100), ("alice".into(), alice, 100)]
+    );
+    // The second session subscribes too; unsubscribing on the first ends
+    // only the first's subscription.
+    t.ok_on(second, "bot", "subscribeFileProgress", sub.clone());
+    assert_eq!(
+        advance(&mut t, &id, 200),
+        vec![
+            ("bot".into(), first, 200),
+            ("bot".into(), second, 200),
+            ("alice".into(), alice, 200)
+        ]
+    );
+    let r = t.ok_on(first, "bot", "unsubscribeFileProgress", sub.clone());
+    assert_eq!(r, json!({"result": true}));
+    assert_eq!(
+        advance(&mut t, &id, 300),
+        vec![("bot".into(), second, 300), ("alice".into(), alice, 300)]
+    );
+    // A closed session's subscriptions end with it; the other sessions'
+    // go on, and a new session of the same user gets nothing until it
+    // subscribes itself.
+    t.w.end_session(12);
+    assert_eq!(
+        advance(&mut t, &id, 400),
+        vec![("alice".into(), alice, 400)]
+    );
+    let third = Some(13);
+    t.ok_on(third, "bot", "getFileInfo", sub.clone());
+    assert_eq!(
+        advance(&mut t, &id, 500),
+        vec![("alice".into(), alice, 500)]
+    );
+    t.ok_on(third, "bot", "subscribeFileProgress", sub.clone());
+    assert_eq!(
+        advance(&mut t, &id, 1000),
+        vec![("bot".into(), third, 1000), ("alice".into(), alice, 1000)]
+    );
+    // READY: the one final event goes to the subscribing session only.
+    let r = t.ok_on(first, "bot", "subscribeFileProgress", sub.clone());
+    assert_eq!(r, json!({"result": true}));
+    let events: Vec<_> = t
+        .out
+        .iter()
+        .map(|o| (o.user_id.clone(), o.session))
+        .collect();
+    assert_eq!(events, vec![(T::id("bot"), first)]);
+}
+
+#[test]
+fn progress_subscriptions_without_a_session_keep_nothing() {
+    let mut t = T::new();
+    let id = uploading(&mut t);
+    let sub = json!({"fileId": id});
+    let r = t.ok_on(None, "bot", "subscribeFileProgress", sub.clone());
+    assert_eq!(r, json!({"result": true}));
+    assert!(advance(&mut t, &id, 500).is_empty());
+    let r = t.ok_on(None, "bot", "unsubscribeFileProgress", sub.clone());
+    assert_eq!(r, json!({"result": true}));
+    assert!(advance(&mut t, &id, 1000).is_empty());
+    let r = t.ok_on(None, "bot", "subscribeFileProgress", sub.clone());
+    assert_eq!(r, json!({"result": true}));
+    assert!(t.out.is_empty());
+    // The same errors as on a session.
+    assert_eq!(
+        t.call_on(None, "carol", "subscribeFileProgress", sub),
+        Err(FILE_NOT_FOUND)
     );
 }
 

@@ -8,7 +8,7 @@ mod participants;
 mod surveys;
 mod wire;
 
-use super::{Outbound, StoredFile, World, WorldConfig};
+use super::{Outbound, SessionId, StoredFile, World, WorldConfig};
 use serde_json::{json, Value};
 
 /// The server name of the test world.
@@ -46,12 +46,47 @@ impl T {
         format!("{login}@{SERVER}")
     }
 
-    /// Runs a method as `login`; the events land in `self.out`.
+    /// The session a login's calls run on, unless told otherwise: one per
+    /// login (0 for a login the world does not have).
+    pub(super) fn session(login: &str) -> SessionId {
+        LOGINS
+            .iter()
+            .position(|l| *l == login)
+            .map_or(0, |i| i as SessionId + 1)
+    }
+
+    /// Runs a method as `login` on its session; the events land in
+    /// `self.out`.
     pub(super) fn call(&mut self, login: &str, method: &str, payload: Value) -> Result<Value, u32> {
+        self.call_on(Some(T::session(login)), login, method, payload)
+    }
+
+    /// Runs a method as `login` on `session` (`None`: without one).
+    pub(super) fn call_on(
+        &mut self,
+        session: Option<SessionId>,
+        login: &str,
+        method: &str,
+        payload: Value,
+    ) -> Result<Value, u32> {
         self.out.clear();
         let raw = serde_json::value::to_raw_value(&payload).expect("test payload");
         self.w
-            .handle(&T::id(login), method, Some(&raw), &mut self.out)
+            .handle(&T::id(login), session, method, Some(&raw), &mut self.out)
+    }
+
+    /// A call on `session` that must succeed.
+    pub(super) fn ok_on(
+        &mut self,
+        session: Option<SessionId>,
+        login: &str,
+        method: &str,
+        payload: Value,
+    ) -> Value {
+        match self.call_on(session, login, method, payload) {
+            Ok(v) => v,
+            Err(code) => panic!("{method} as {login} on {session:?} failed with {code}"),
+        }
     }
 
     /// A call that must succeed.
