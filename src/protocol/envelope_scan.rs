@@ -92,21 +92,6 @@ fn plain_string(b: &[u8], at: usize) -> Option<Range<usize>> {
     (b[end] == b'"').then_some(start..end)
 }
 
-/// Whether `"word"` (a quoted `word`) occurs anywhere in `text`: a quick
-/// test that never misses, before a parse that finds out more.
-pub(crate) fn has_quoted(text: &str, word: &str) -> bool {
-    let (b, word) = (text.as_bytes(), word.as_bytes());
-    let mut at = 0;
-    while let Some(i) = quote_or_backslash(b, at) {
-        let rest = &b[i + 1..];
-        if b[i] == b'"' && rest.starts_with(word) && rest.get(word.len()) == Some(&b'"') {
-            return true;
-        }
-        at = i + 1;
-    }
-    false
-}
-
 /// The first `"` or `\\` at or after `from`, eight bytes at a time.
 fn quote_or_backslash(b: &[u8], mut from: usize) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
@@ -302,15 +287,6 @@ mod tests {
                 "{text:?} from {from}"
             );
         }
-    }
-
-    #[test]
-    fn finds_quoted_words() {
-        assert!(has_quoted(r#"{"a":1,"errorCode":304}"#, "errorCode"));
-        assert!(has_quoted(r#"["x\"errorCode"]"#, "errorCode"));
-        assert!(!has_quoted(r#"{"errorCodes":1,"errorCod":2}"#, "errorCode"));
-        assert!(!has_quoted(r#"{"a":"errorCode}"#, "errorCode"));
-        assert!(!has_quoted("", "errorCode"));
     }
 
     #[test]

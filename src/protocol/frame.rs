@@ -5,7 +5,7 @@
 //! I/O thread only parses the envelope; the typed payload is decoded by the
 //! thread that wants it.
 
-use super::envelope_scan::{has_quoted, scan};
+use super::envelope_scan::scan;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -284,7 +284,7 @@ pub fn error_code(payload: Option<&str>) -> Option<u32> {
     // Only objects can carry an error code; arrays (getChats) never do.
     // Most payloads are successes: skip the parse (and its "missing field"
     // error) when the key is not there at all.
-    if !p.trim_start().starts_with('{') || !has_quoted(p, "errorCode") {
+    if !p.trim_start().starts_with('{') || !p.contains("\"errorCode\"") {
         return None;
     }
     serde_json::from_str::<ErrorPayload>(p)
