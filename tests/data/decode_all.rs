@@ -42,13 +42,39 @@ fn decode_responses(raw: &str) {
         };
     }
     each!(
-        Auth, SendMessage, EditMessage, ForwardMessage, GetMessageById, GetChatHistory,
-        RemoveMessage, SendChatActivity, SendSurvey, EditSurvey, GetUserDisplayName, UploadFile,
-        SendFile, GetFileInfo, SubscribeFileProgress, UnsubscribeFileProgress,
-        GetFileUploadLimits, AddChatParticipant, RemoveChatParticipant, GetChatParticipants,
-        HasChatParticipant, GetChatParticipant, ChangeParticipantRole, CreateP2PChat,
-        CreateGroupChat, CreateChannel, CreateFavoritesChat, GetChatById, GetChats, RemoveChat,
-        ClearHistory, EditChatTitle, EditChatAvatar,
+        Auth,
+        SendMessage,
+        EditMessage,
+        ForwardMessage,
+        GetMessageById,
+        GetChatHistory,
+        RemoveMessage,
+        SendChatActivity,
+        SendSurvey,
+        EditSurvey,
+        GetUserDisplayName,
+        UploadFile,
+        SendFile,
+        GetFileInfo,
+        SubscribeFileProgress,
+        UnsubscribeFileProgress,
+        GetFileUploadLimits,
+        AddChatParticipant,
+        RemoveChatParticipant,
+        GetChatParticipants,
+        HasChatParticipant,
+        GetChatParticipant,
+        ChangeParticipantRole,
+        CreateP2PChat,
+        CreateGroupChat,
+        CreateChannel,
+        CreateFavoritesChat,
+        GetChatById,
+        GetChats,
+        RemoveChat,
+        ClearHistory,
+        EditChatTitle,
+        EditChatAvatar,
     );
     if let Ok(mut history) = serde_json::from_str::<ChatHistory>(raw) {
         trueconf_bot::protocol::sort_envelopes(&mut history.messages);
@@ -89,6 +115,62 @@ pub fn decode_all(text: &str) {
         Err(e) => {
             let _ = e.to_string();
         }
+    }
+    // The reader routes with a quick scan of the envelope (payload checked
+    // later): whenever the full parse accepts a frame, it must read the same
+    // envelope and payload.
+    let quick = Frame::parse_shared(tungstenite::Utf8Bytes::from(text));
+    match (Frame::parse(text), &quick) {
+        (
+            Ok(Frame::Request {
+                id,
+                method,
+                payload,
+            }),
+            Ok(Frame::Request {
+                id: qid,
+                method: qmethod,
+                payload: qpayload,
+            }),
+        ) => {
+            assert_eq!((id, method.as_str()), (*qid, qmethod.as_str()), "{text}");
+            assert_eq!(
+                payload.as_ref().map(|p| p.get()),
+                qpayload.as_ref().map(|p| p.get()),
+                "{text}"
+            );
+        }
+        (
+            Ok(Frame::Response { id, payload }),
+            Ok(Frame::Response {
+                id: qid,
+                payload: qpayload,
+            }),
+        ) => {
+            assert_eq!(id, *qid, "{text}");
+            assert_eq!(
+                payload.as_ref().map(|p| p.get()),
+                qpayload.as_ref().map(|p| p.get()),
+                "{text}"
+            );
+        }
+        (Ok(full), quick) => {
+            panic!("the full parse read {full:?}, the quick one {quick:?}: {text}")
+        }
+        (Err(_), _) => {}
+    }
+    if let Ok(
+        Frame::Response {
+            payload: Some(p), ..
+        }
+        | Frame::Request {
+            payload: Some(p), ..
+        },
+    ) = &quick
+    {
+        // A payload the scan let through is checked when decoded.
+        let _ = error_code(Some(p.get()));
+        decode_responses(p.get());
     }
     if let Ok(raw) = serde_json::from_str::<Box<serde_json::value::RawValue>>(text) {
         let _ = error_code(Some(raw.get()));
