@@ -647,6 +647,9 @@ impl Inner {
                 method,
                 payload,
             }) => {
+                // Events may wait long in the queue: they keep only their
+                // own bytes alive, not the read buffer they arrived in.
+                let payload = payload.map(FramePayload::detached);
                 if let Some(early) = early {
                     early.push((id, method, payload));
                     return;

@@ -82,14 +82,16 @@ fn skip_ws(b: &[u8], mut at: usize) -> usize {
 }
 
 /// The contents of the string starting at `at` (its opening quote), if it
-/// has no escapes.
+/// has no escapes and no control characters (which JSON forbids raw; the
+/// full parse rejects them).
 fn plain_string(b: &[u8], at: usize) -> Option<Range<usize>> {
     if b.get(at) != Some(&b'"') {
         return None;
     }
     let start = at + 1;
     let end = quote_or_backslash(b, start)?;
-    (b[end] == b'"').then_some(start..end)
+    let plain = b[end] == b'"' && b[start..end].iter().all(|&c| c >= 0x20);
+    plain.then_some(start..end)
 }
 
 /// The first `"` or `\\` at or after `from`, eight bytes at a time.
@@ -257,6 +259,8 @@ mod tests {
             r#"{"type":2,"id":1,}"#,
             r#"{"type":2,"id":1,"payload":}"#,
             r#"{"type":2,"id":18446744073709551616}"#,
+            "{\"type\":1,\"id\":1,\"method\":\"a\nb\"}",
+            "{\"ty\tpe\":2,\"id\":1}",
         ] {
             assert_eq!(scan(text), None, "{text}");
         }

@@ -56,6 +56,18 @@ impl FramePayload {
     pub fn get(&self) -> &str {
         &self.frame.as_str()[self.range.clone()]
     }
+
+    /// The payload in an allocation of its own. A payload shares the read
+    /// buffer its frame arrived in (several kilobytes, whatever the frame's
+    /// size): one that may be held for long, such as a queued event, is
+    /// detached so that it keeps only itself alive.
+    pub fn detached(self) -> FramePayload {
+        let len = self.range.len();
+        FramePayload {
+            frame: Utf8Bytes::from(self.get()),
+            range: 0..len,
+        }
+    }
 }
 
 impl fmt::Debug for FramePayload {
@@ -332,6 +344,9 @@ mod tests {
             } => {
                 assert_eq!(p.get(), r#"{"chatId":"c\"1"}"#);
                 assert_eq!(format!("{p:?}"), "FramePayload(17 bytes)");
+                let alone = p.clone().detached();
+                assert_eq!(alone.get(), p.get());
+                assert_eq!(alone.frame.len(), 17, "only the payload is kept");
             }
             other => panic!("{other:?}"),
         }

@@ -1,18 +1,20 @@
 //! The queue of frames waiting to be written to a socket.
 //!
-//! Text frames are written back to back into one buffer rather than
-//! allocated one by one: queuing a request costs no allocation of its own,
-//! and the writer turns the whole batch into one shared buffer that its
-//! frames are slices of. Allocating a frame on the caller's thread and
-//! freeing it on the writer's was, in profiles of pipelined requests, the
-//! main source of lock contention inside the allocator.
+//! Text frames are written back to back into one buffer, kept from batch to
+//! batch, rather than allocated one by one: queuing a request costs no
+//! allocation of its own, and the writer copies the whole batch into one
+//! shared buffer that its frames are slices of (allocated and freed on the
+//! writer's thread). Allocating a frame on the caller's thread and freeing
+//! it on the writer's was, in profiles of pipelined requests, the main
+//! source of lock contention inside the allocator.
 
+use std::fmt;
 use tungstenite::protocol::frame::coding::{Data, OpCode};
 use tungstenite::protocol::frame::Frame;
 use tungstenite::{Bytes, Message};
 
 /// Frames waiting to be written, in order.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Outbox {
     /// The text (UTF-8) of the queued text frames, back to back.
     text: Vec<u8>,
@@ -32,18 +34,25 @@ enum Queued {
     Message(Message),
 }
 
-/// Bytes of text kept reserved after a batch is taken: a typical batch of
-/// requests fits without growing the buffer.
-const TEXT_RESERVE: usize = 16 << 10;
+/// The text buffer is kept for the next batch up to this size.
+const TEXT_KEEP: usize = 1 << 20;
+
+impl fmt::Debug for Outbox {
+    // Queued frames may carry secrets (the auth token): sizes only.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Outbox")
+            .field("frames", &self.frames.len())
+            .field("text_bytes", &self.text.len())
+            .field("urgent", &self.urgent)
+            .finish()
+    }
+}
 
 impl Outbox {
     /// Queues a text frame that `write` appends to the buffer it is given,
     /// as UTF-8 (empty text is not a frame: nothing is queued then).
     pub fn push_text(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
         let start = self.text.len();
-        if self.text.capacity() == 0 {
-            self.text.reserve(TEXT_RESERVE);
-        }
         write(&mut self.text);
         if self.text.len() > start {
             self.frames.push(Queued::Text(self.text.len()));
@@ -92,10 +101,16 @@ impl Outbox {
         self.frames.is_empty()
     }
 
-    /// Takes every queued frame, in order, leaving the queue empty.
+    /// Takes every queued frame, in order, leaving the queue empty. The
+    /// text is copied out (by the writing thread, which also frees it) and
+    /// the buffer kept for the next batch.
     pub fn take(&mut self) -> impl Iterator<Item = Message> {
         self.urgent = false;
-        let text = Bytes::from(std::mem::take(&mut self.text));
+        let text = Bytes::copy_from_slice(&self.text);
+        self.text.clear();
+        if self.text.capacity() > TEXT_KEEP {
+            self.text = Vec::new();
+        }
         let frames = std::mem::take(&mut self.frames);
         let mut start = 0;
         frames.into_iter().map(move |frame| match frame {

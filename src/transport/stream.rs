@@ -23,6 +23,9 @@ pub enum Stream {
 /// [`Stream::assume_drained_after_short_reads`], that next read returns
 /// `WouldBlock` without the system call (one `recv` fewer per round trip).
 ///
+/// (TCP urgent data would also end a read early with more queued; the
+/// protocol never sends it.)
+///
 /// Except at the end of the stream: a peer's FIN that arrived together
 /// with its last data ends a short read too, and raises no edge of its
 /// own. Whoever sees epoll report the peer's side closed calls
