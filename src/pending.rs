@@ -13,6 +13,10 @@ use std::time::{Duration, Instant};
 ///
 /// Returned by every `*_pending` method of [`Client`](crate::Client): send a
 /// batch, then wait for each. Dropping it abandons the response.
+///
+/// A request sent while others are in flight joins a batch, written with
+/// many others in one go: when a wait begins, when 64 have gathered, or
+/// within about a millisecond otherwise.
 #[must_use = "a pending request does nothing unless waited for"]
 pub struct Pending<T> {
     call: Call,
