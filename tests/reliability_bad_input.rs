@@ -35,12 +35,7 @@ fn malformed_frames_and_unknown_events_from_the_emulator_are_survived() {
             .iter()
             .all(|(_, _, acked)| *acked)
     });
-    assert_eq!(
-        bot.get_user_display_name(emu.user_id("alice"))
-            .unwrap()
-            .display_name,
-        "Alice"
-    );
+    assert_answers(&emu, &bot);
     let health = bot.health();
     assert_eq!(
         (

@@ -121,12 +121,7 @@ fn delays_grow_while_every_login_is_dropped_and_reset_once_a_connection_stays_up
         "reconnected {took:?} after a loss that followed a stable period"
     );
     expect_reconnected(&events);
-    assert_eq!(
-        bot.get_user_display_name(emu.user_id("alice"))
-            .unwrap()
-            .display_name,
-        "Alice"
-    );
+    assert_answers(&emu, &bot);
     bot.close();
 }
 

@@ -37,12 +37,7 @@ fn a_stalled_server_is_noticed_and_left() {
     // While stalled, attempts fail at auth; once it resumes, one succeeds.
     emu.faults().stall(false);
     expect_reconnected(&events);
-    assert_eq!(
-        bot.get_user_display_name(emu.user_id("alice"))
-            .unwrap()
-            .display_name,
-        "Alice"
-    );
+    assert_answers(&emu, &bot);
     bot.close();
 }
 

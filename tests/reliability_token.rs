@@ -56,8 +56,7 @@ fn with_credentials_an_expired_token_is_renewed() {
     expect_reconnected(&events);
     // The old token was refused (203), a new one accepted.
     assert_eq!(auth_answers(&emu), vec![0, 203, 0]);
-    let name = bot.get_user_display_name(emu.user_id("alice")).unwrap();
-    assert_eq!(name.display_name, "Alice");
+    assert_answers(&emu, &bot);
     assert_eq!(bot.health().reconnects, 1);
     bot.close();
 }

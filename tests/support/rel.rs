@@ -80,6 +80,15 @@ pub fn expect_reconnected(events: &Events) -> Vec<Event> {
     .1
 }
 
+/// Asserts that `bot` works over its current connection: a request gets
+/// its answer (alice's display name).
+pub fn assert_answers(emu: &Emulator, bot: &Client) {
+    let name = bot
+        .get_user_display_name(emu.user_id("alice"))
+        .expect("an answer over the current connection");
+    assert_eq!(name.display_name, "Alice");
+}
+
 /// Polls `cond` until it holds; fails the test after `timeout`. For state
 /// only observable by looking (the emulator's frame log, health).
 pub fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
