@@ -448,6 +448,41 @@ fn wait_until_waiting_for_progress(emu: &Emulator, client: &Client) {
     );
 }
 
+/// Joins a wait that must end with the file ready (`len` bytes) well
+/// within its `timeout`, counted from `started`.
+fn assert_ready_in_time(
+    wait: JoinHandle<trueconf_bot::Result<FileInfo>>,
+    len: usize,
+    started: Instant,
+    timeout: Duration,
+) -> FileInfo {
+    let info = wait.join().unwrap().expect("the file is ready");
+    let elapsed = started.elapsed();
+    assert_eq!(info.ready_state, FileReadyState::Ready);
+    assert_eq!(info.size, len as u64);
+    assert!(
+        elapsed < timeout / 2,
+        "the wait took {elapsed:?} of its {timeout:?}"
+    );
+    info
+}
+
+/// Asserts the wait subscribed twice, on two connections, and unsubscribed
+/// once, on the connection that holds the subscription; returns both.
+fn assert_subscribed_again(emu: &Emulator) -> Vec<u64> {
+    let subscribed = connections_of(emu, "subscribeFileProgress");
+    assert_eq!(subscribed.len(), 2, "subscribed on {subscribed:?}");
+    assert_ne!(
+        subscribed[0], subscribed[1],
+        "subscribed again on the new connection"
+    );
+    assert_eq!(
+        connections_of(emu, "unsubscribeFileProgress"),
+        vec![subscribed[1]]
+    );
+    subscribed
+}
+
 /// The subscriptions of a connection end with it: after a reconnection
 /// the wait subscribes again on the new connection and asks for the file
 /// once more, so an upload that finished while the client was away (its
@@ -474,26 +509,9 @@ fn a_wait_across_a_reconnection_subscribes_again_and_sees_the_upload_that_ended_
     emu.faults().refuse_next(0);
     rel::expect_reconnected(&events);
 
-    let info = wait.join().unwrap().expect("the file is ready");
-    let elapsed = started.elapsed();
-    assert_eq!(info.ready_state, FileReadyState::Ready);
-    assert_eq!(info.size, len as u64);
+    let info = assert_ready_in_time(wait, len, started, timeout);
     assert!(info.download_url.is_some());
-    assert!(
-        elapsed < timeout / 2,
-        "the wait took {elapsed:?} of its {timeout:?}"
-    );
-    let subscribed = connections_of(&emu, "subscribeFileProgress");
-    assert_eq!(subscribed.len(), 2, "subscribed on {subscribed:?}");
-    assert_ne!(
-        subscribed[0], subscribed[1],
-        "subscribed again on the new connection"
-    );
-    // One unsubscription, on the connection that holds the subscription.
-    assert_eq!(
-        connections_of(&emu, "unsubscribeFileProgress"),
-        vec![subscribed[1]]
-    );
+    assert_subscribed_again(&emu);
     let mut got = Vec::new();
     client.download(&file_id, &mut got).unwrap();
     assert_eq!(got.len(), len);
@@ -521,20 +539,8 @@ fn a_wait_across_a_reconnection_follows_the_progress_on_the_new_connection() {
     emu.advance_upload(&file_id, 1000);
     emu.advance_upload(&file_id, len as u64);
 
-    let info = wait.join().unwrap().expect("the file is ready");
-    assert_eq!(info.ready_state, FileReadyState::Ready);
-    assert!(
-        started.elapsed() < timeout / 2,
-        "took {:?}",
-        started.elapsed()
-    );
-    let subscribed = connections_of(&emu, "subscribeFileProgress");
-    assert_eq!(subscribed.len(), 2, "subscribed on {subscribed:?}");
-    assert_ne!(subscribed[0], subscribed[1]);
-    assert_eq!(
-        connections_of(&emu, "unsubscribeFileProgress"),
-        vec![subscribed[1]]
-    );
+    assert_ready_in_time(wait, len, started, timeout);
+    assert_subscribed_again(&emu);
     // The reports of the new connection reached the application too.
     rel::expect_event(
         &events,
@@ -579,14 +585,7 @@ fn a_wait_across_a_reconnection_ends_with_an_upload_that_ends_after_it() {
     emu.advance_upload(&file_id, 1000);
     emu.advance_upload(&file_id, len as u64);
 
-    let info = wait.join().unwrap().expect("the file is ready");
-    let elapsed = started.elapsed();
-    assert_eq!(info.ready_state, FileReadyState::Ready);
-    assert_eq!(info.size, len as u64);
-    assert!(
-        elapsed < timeout / 2,
-        "the wait took {elapsed:?} of its {timeout:?}"
-    );
+    assert_ready_in_time(wait, len, started, timeout);
 }
 
 /// A connection lost while `subscribeFileProgress` is in flight does not
@@ -624,9 +623,7 @@ fn a_subscription_cut_off_by_a_dropped_connection_is_made_again_on_the_next() {
 
     let info = wait.join().unwrap().expect("the file is ready");
     assert_eq!(info.ready_state, FileReadyState::Ready);
-    let subscribed = connections_of(&emu, "subscribeFileProgress");
-    assert_eq!(subscribed.len(), 2, "subscribed on {subscribed:?}");
-    assert_ne!(subscribed[0], subscribed[1]);
+    let subscribed = assert_subscribed_again(&emu);
     // The first subscription was never answered: the wait went on after
     // its ConnectionLost.
     let frames: Vec<(u64, Direction, Value)> = emu
@@ -651,10 +648,6 @@ fn a_subscription_cut_off_by_a_dropped_connection_is_made_again_on_the_next() {
             && v["type"] == 2
             && v["id"] == first_id),
         "the first subscription was answered: {frames:#?}"
-    );
-    assert_eq!(
-        connections_of(&emu, "unsubscribeFileProgress"),
-        vec![subscribed[1]]
     );
 }
 
