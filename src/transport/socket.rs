@@ -117,11 +117,11 @@ pub struct Shared {
     failed: AtomicBool,
     /// Some frame arrived since the I/O thread last looked (any reader).
     activity: AtomicBool,
-    /// The I/O thread was woken to write a batch and has not yet.
+    /// A batch was left for the I/O thread, which has not written it yet.
     flush_asked: AtomicBool,
     /// The I/O thread writes batches on its [`BATCH_TICK`] clock: a batch
     /// left to it goes out at the next tick without waking it.
-    ticking_now: AtomicBool,
+    batch_clock_on: AtomicBool,
     /// The last read pass stopped before `WouldBlock`: complete frames may
     /// wait in user-space buffers, where epoll cannot see them.
     undrained: AtomicBool,
@@ -317,10 +317,10 @@ impl Shared {
         if !defer {
             self.write_out();
         } else if !self.flush_asked.swap(true, Ordering::SeqCst)
-            && !self.ticking_now.load(Ordering::SeqCst)
+            && !self.batch_clock_on.load(Ordering::SeqCst)
         {
-            // Pairs with `Driver::turn`: it stops ticking, then looks at
-            // `flush_asked`; this asks, then looks at `ticking_now`. One of
+            // Pairs with `Driver::turn`: it stops the clock, then looks at
+            // `flush_asked`; this asks, then looks at `batch_clock_on`. One of
             // the two sees the other.
             self.wake();
         }
@@ -713,7 +713,7 @@ impl Driver {
             parked: AtomicUsize::new(0),
             undrained: AtomicBool::new(true),
             flush_asked: AtomicBool::new(false),
-            ticking_now: AtomicBool::new(false),
+            batch_clock_on: AtomicBool::new(false),
             peer_closed: AtomicBool::new(false),
         });
         let driver = Driver {
@@ -750,11 +750,11 @@ impl Driver {
             w.ticking = !w.read_armed;
             w.ticking
         });
-        let ticking = self.batch_clock.is_some();
-        self.shared.ticking_now.store(ticking, Ordering::SeqCst);
-        // A batch asked for while this thread ticked goes out now, before
-        // any longer sleep.
-        let batch_due = !ticking && self.shared.flush_asked.load(Ordering::SeqCst);
+        let clock_on = self.batch_clock.is_some();
+        self.shared.batch_clock_on.store(clock_on, Ordering::SeqCst);
+        // A batch asked for while the clock ran (its last tick found none)
+        // goes out now, before any longer sleep.
+        let batch_due = !clock_on && self.shared.flush_asked.load(Ordering::SeqCst);
         let mut wait = if self.more_to_read || batch_due {
             Some(Duration::ZERO)
         } else if unwatched {
