@@ -203,7 +203,14 @@ mod tests {
         assert_eq!(e.kind(), io::ErrorKind::WouldBlock, "short again");
         // A read that fills the buffer is not short.
         peer.write_all(&[7u8; 64]).unwrap();
-        while stream.tcp().peek(&mut buf).unwrap() < 64 {}
+        // Blocking peeks until all 64 bytes are queued (bounded).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while stream.tcp().peek(&mut buf).unwrap() < 64 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "64 bytes never arrived"
+            );
+        }
         assert_eq!(stream.read(&mut buf).unwrap(), 64);
         peer.write_all(b"k").unwrap();
         assert_eq!(stream.read(&mut buf).unwrap(), 1);
