@@ -24,7 +24,6 @@ use crate::protocol::frame::{error_code, write_ack, write_request, Frame, FrameP
 use crate::protocol::methods::{Auth, AuthResponse};
 use crate::time::deadline_after;
 use crate::transport::connect::open_websocket;
-use crate::transport::outbox::Outbox;
 use crate::transport::socket::{lock, Driver, Incoming, Leader, Led, Shared, Sink};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use std::borrow::Cow;
@@ -610,19 +609,19 @@ impl Inner {
 
     /// Routes one incoming frame: responses to their callers, server
     /// requests to the event queue (then acknowledged).
-    pub(crate) fn dispatch(&self, incoming: Incoming, sink: &mut Sink) {
+    pub(crate) fn dispatch(&self, incoming: Incoming, sink: &mut Sink<'_>) {
         self.route(incoming, sink, None);
     }
 
     /// [`Inner::dispatch`] during authentication: server requests are held
     /// in `early` (not queued, not acknowledged) until the link is announced
     /// ([`Inner::announce`]).
-    fn dispatch_holding(&self, incoming: Incoming, sink: &mut Sink, early: &mut Early) {
+    fn dispatch_holding(&self, incoming: Incoming, sink: &mut Sink<'_>, early: &mut Early) {
         self.route(incoming, sink, Some(early));
     }
 
     /// Routes one frame; server requests go to `early` when it is given.
-    fn route(&self, incoming: Incoming, sink: &mut Sink, early: Option<&mut Early>) {
+    fn route(&self, incoming: Incoming, sink: &mut Sink<'_>, early: Option<&mut Early>) {
         let text = match incoming {
             Incoming::Text(text) => text,
             Incoming::Binary(len) => {
@@ -655,9 +654,11 @@ impl Inner {
                     return;
                 }
                 self.observe(&method, payload.as_ref().map(FramePayload::get));
+                // Acknowledged before the application sees it: whatever the
+                // application sends in reaction goes out after the ack.
+                sink.reply(|text| write_ack(text, id));
                 // Unbounded: the I/O thread never blocks on the application.
                 self.queue_event(EventItem::Wire { method, payload });
-                sink.replies.push_text(|text| write_ack(text, id));
             }
             Err(e) => {
                 let excerpt: String = text.as_str().chars().take(200).collect();
@@ -727,17 +728,20 @@ impl Inner {
         if early.is_empty() {
             return;
         }
-        let mut acks = Outbox::default();
-        for (id, method, payload) in early {
+        // Acknowledged before the application sees them, as in
+        // [`Inner::route`]. Never blocks: the socket is only tried, and
+        // whoever holds it writes the queue when done.
+        link.shared.enqueue_with(|q| {
+            for (id, _, _) in &early {
+                q.push_text(|text| write_ack(text, *id));
+            }
+        });
+        for (_, method, payload) in early {
             self.observe(&method, payload.as_ref().map(FramePayload::get));
             if let Some(tx) = &*events {
                 let _ = tx.send(EventItem::Wire { method, payload });
             }
-            acks.push_text(|text| write_ack(text, id));
         }
-        // Never blocks: the socket is only tried, and whoever holds it
-        // writes the queue when done.
-        link.shared.enqueue_with(|q| q.append(&mut acks));
         drop(events);
     }
 

@@ -64,19 +64,6 @@ impl Outbox {
         self.frames.push(Queued::Message(message));
     }
 
-    /// Moves every frame of `other` to the end of this queue.
-    pub fn append(&mut self, other: &mut Outbox) {
-        let base = self.text.len();
-        self.text.extend_from_slice(&other.text);
-        self.frames
-            .extend(other.frames.drain(..).map(|frame| match frame {
-                Queued::Text(end) => Queued::Text(base + end),
-                message => message,
-            }));
-        other.text.clear();
-        self.urgent |= std::mem::take(&mut other.urgent);
-    }
-
     /// Marks what is queued as due now: whoever holds the socket next
     /// writes it. Frames never marked wait for a writer that was asked to
     /// write the batch (or for the next urgent frame).
@@ -94,11 +81,6 @@ impl Outbox {
     /// How many frames are queued.
     pub fn len(&self) -> usize {
         self.frames.len()
-    }
-
-    /// Whether no frame is queued.
-    pub fn is_empty(&self) -> bool {
-        self.frames.is_empty()
     }
 
     /// Takes every queued frame, in order, leaving the queue empty. The
@@ -153,17 +135,13 @@ mod tests {
         q.push_text(|_| {});
         assert_eq!(q.len(), 3);
         assert!(!q.is_urgent());
-        let mut other = Outbox::default();
-        other.push_text(|t| t.extend_from_slice("{\"c\":3}".as_bytes()));
-        other.mark_urgent();
-        q.append(&mut other);
-        assert!(other.is_empty() && !other.is_urgent());
-        assert!(q.is_urgent());
+        q.push_text(|t| t.extend_from_slice("{\"c\":3}".as_bytes()));
+        assert!(q.mark_urgent() && q.is_urgent());
         assert_eq!(
             texts(&mut q),
             ["{\"a\":1}", "Ping(b\"\")", "{\"b\":\"é\"}", "{\"c\":3}"]
         );
-        assert!(q.is_empty() && !q.is_urgent());
+        assert!(q.len() == 0 && !q.is_urgent());
         q.mark_urgent();
         assert!(!q.is_urgent(), "nothing queued is nothing due");
         q.push_text(|t| t.extend_from_slice("again".as_bytes()));

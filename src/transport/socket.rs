@@ -187,13 +187,25 @@ pub enum Incoming {
 }
 
 /// What the frame callback may do besides reading a frame.
-#[derive(Debug, Default)]
-pub struct Sink {
-    /// Frames to send (acknowledgements), queued after the read pass.
-    pub replies: Outbox,
+#[derive(Debug)]
+pub struct Sink<'a> {
+    /// The connection's outbox, which replies join at once.
+    outbox: &'a Mutex<Outbox>,
     /// A response went to a caller that leads the reads from its own epoll:
     /// the pass interrupts that wait unless it is the leader's own.
     pub wake_leader: bool,
+}
+
+impl Sink<'_> {
+    /// Queues a reply (an acknowledgement) written by `write`, to be sent
+    /// at the end of the read pass. It joins the outbox at once, so a
+    /// request the application sends in reaction to what the reply answers
+    /// goes out after it.
+    pub fn reply(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
+        let mut outbox = lock(self.outbox);
+        outbox.push_text(write);
+        outbox.mark_urgent();
+    }
 }
 
 /// Why a socket stopped.
@@ -480,7 +492,7 @@ impl Shared {
     /// otherwise only if some of it is urgent.
     fn read_pass(
         &self,
-        on_frame: &mut impl FnMut(Incoming, &mut Sink),
+        on_frame: &mut impl FnMut(Incoming, &mut Sink<'_>),
         leader: bool,
         write_all: bool,
     ) -> Result<Pass, LinkError> {
@@ -496,7 +508,10 @@ impl Shared {
         if self.peer_closed.load(Ordering::Acquire) {
             ws.get_mut().read_to_the_end();
         }
-        let mut sink = Sink::default();
+        let mut sink = Sink {
+            outbox: &self.outbox,
+            wake_leader: false,
+        };
         let mut result = Ok(());
         for _ in 0..READ_BATCH {
             match ws.read() {
@@ -528,14 +543,7 @@ impl Shared {
             self.activity.store(true, Ordering::Relaxed);
         }
         self.undrained.store(!pass.drained, Ordering::Relaxed);
-        let urgent = {
-            let mut outbox = lock(&self.outbox);
-            if !sink.replies.is_empty() {
-                sink.replies.mark_urgent();
-                outbox.append(&mut sink.replies);
-            }
-            outbox.is_urgent()
-        };
+        let urgent = lock(&self.outbox).is_urgent();
         if result.is_ok() && (write_all || urgent) {
             result = self.flush_locked(&mut ws);
         }
@@ -587,7 +595,7 @@ impl Leader<'_> {
         &mut self,
         deadline: Instant,
         done: impl Fn() -> bool,
-        mut on_frame: impl FnMut(Incoming, &mut Sink),
+        mut on_frame: impl FnMut(Incoming, &mut Sink<'_>),
     ) -> Led {
         let shared = self.shared;
         let Some(lead) = self.poll.as_mut() else {
@@ -733,7 +741,7 @@ impl Driver {
     pub fn turn(
         &mut self,
         timeout: Option<Duration>,
-        mut on_frame: impl FnMut(Incoming, &mut Sink),
+        mut on_frame: impl FnMut(Incoming, &mut Sink<'_>),
     ) -> Result<Turn, LinkError> {
         let mut turn = Turn::default();
         // While input is not watched here, tick to hand it back in time.
