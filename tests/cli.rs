@@ -294,15 +294,8 @@ fn a_bad_password_or_an_unreachable_server_exits_3() {
         "the password is never shown: {out:?}"
     );
 
-    // A port nobody listens on (bound, then released).
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let out = run(
-        tool(&emu),
-        &["chats", "--server", &format!("http://127.0.0.1:{port}")],
-    );
+    // A port nobody listens on (privileged: no test server binds it).
+    let out = run(tool(&emu), &["chats", "--server", "http://127.0.0.1:1"]);
     assert_eq!(out.code, 3, "{out:?}");
     assert!(out.stderr.contains("cannot connect"), "{out:?}");
 }

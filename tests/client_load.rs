@@ -54,7 +54,11 @@ fn sequential_calls_never_wait_for_a_timeout() {
         slowest = slowest.max(start.elapsed());
         assert_eq!(got, json!({"echo": {"n": n}}));
     }
-    assert!(slowest < Duration::from_secs(1), "slowest call {slowest:?}");
+    // Far below the 3 s timeout a missed wake-up would run into.
+    assert!(
+        slowest < Duration::from_millis(2500),
+        "slowest call {slowest:?}"
+    );
     c.close();
     server.finish();
 }
@@ -155,7 +159,9 @@ fn writes_that_would_block_are_flushed_once_the_peer_reads() {
         }
         let _ = peer.recv_message();
     })]);
-    let c = client(&server.url, Duration::from_secs(10));
+    // Correctness, not speed: 25 MiB through a debug build on a loaded
+    // machine may take a while.
+    let c = client(&server.url, Duration::from_secs(120));
     let blob = "x".repeat(64 << 10);
     let pending: Vec<_> = (0..CALLS)
         .map(|n| {
@@ -188,17 +194,15 @@ fn an_event_right_after_a_call_is_not_held_back() {
     for k in 1..=20u64 {
         c.call("x", json!({})).unwrap();
         // The caller led the reads and left; the socket goes back to the
-        // I/O thread within a few milliseconds, not at the next call.
+        // I/O thread within a few milliseconds (a second allows for a
+        // loaded machine), not at the next call.
         let start = Instant::now();
         match events.recv_timeout(Duration::from_secs(2)).unwrap() {
             Some(Event::Raw { payload, .. }) => assert_eq!(payload, json!({ "k": k })),
             other => panic!("{other:?}"),
         }
         let waited = start.elapsed();
-        assert!(
-            waited < Duration::from_millis(200),
-            "event {k} took {waited:?}"
-        );
+        assert!(waited < Duration::from_secs(1), "event {k} took {waited:?}");
     }
     c.close();
     server.finish();

@@ -294,7 +294,7 @@ fn events_are_pushed_while_the_client_is_idle_on_both_paths() {
 fn an_unacknowledged_event_closes_the_connection_at_the_deadline() {
     let emu = Emulator::builder()
         .user("bot", "secret", "Bot")
-        .ack_deadline(Duration::from_millis(300))
+        .ack_deadline(Duration::from_secs(1))
         .start()
         .unwrap();
     let token = token(&emu, "bot", "secret");
@@ -309,8 +309,8 @@ fn an_unacknowledged_event_closes_the_connection_at_the_deadline() {
     // This one never acknowledges.
     let mut bad = connect(&emu, "/websocket/chat_bot/", true);
     assert!(bad.auth(1, &token)["userId"].is_string());
-    emu.faults().send_unknown_event("anotherEvent");
     let started = Instant::now();
+    emu.faults().send_unknown_event("anotherEvent");
     let ev = bad.recv();
     assert_eq!(ev["method"], "anotherEvent");
     let _ = good.event("anotherEvent");
@@ -318,7 +318,7 @@ fn an_unacknowledged_event_closes_the_connection_at_the_deadline() {
     let after = started.elapsed();
     assert!(closed.is_some(), "closed with a close frame");
     assert!(
-        after >= Duration::from_millis(250),
+        after >= Duration::from_millis(950),
         "closed after {after:?}"
     );
 
@@ -901,6 +901,58 @@ fn messages_sent_while_offline_arrive_with_receive_unread() {
     let e2 = replay.event("sendMessage");
     assert_eq!(e1["payload"]["messageId"], m1.as_str());
     assert_eq!(e2["payload"]["messageId"], m2.as_str());
+}
+
+#[test]
+fn an_ended_session_leaves_unread_only_the_messages_no_other_session_got() {
+    let emu = emulator();
+    let token = token(&emu, "bot", "secret");
+    let alice = emu.user("alice");
+    let chat = alice.create_p2p_chat("bot").unwrap();
+    let mut old = connect(&emu, "/websocket/chat_bot/", true);
+    assert!(old.auth(1, &token)["userId"].is_string());
+    // m1 reaches only the old session; m2 reaches both, and only the new
+    // one acknowledges it. The old session acknowledges neither.
+    let m1 = alice.send_message(&chat, "before the new session").unwrap();
+    assert_eq!(old.recv()["payload"]["messageId"], m1.as_str());
+    let mut new = connect(&emu, "/websocket/chat_bot/", true);
+    assert!(new.auth(1, &token)["userId"].is_string());
+    let m2 = alice.send_message(&chat, "to both").unwrap();
+    assert_eq!(old.recv()["payload"]["messageId"], m2.as_str());
+    assert_eq!(
+        new.event("sendMessage")["payload"]["messageId"],
+        m2.as_str()
+    );
+    old.ws.close(None).unwrap();
+    assert_eq!(old.until_closed(), None);
+
+    // Once the server has retired the old session, a login that asks for
+    // unread messages gets m1 (before the marker that follows the login)
+    // and not m2. Until then a probe finds nothing and tries again.
+    let deadline = Instant::now() + WAIT;
+    let replayed = loop {
+        let mut probe = connect(&emu, "/websocket/chat_bot/", true);
+        let r = probe.request(
+            1,
+            "auth",
+            json!({"token": token, "tokenType": "JWE", "receiveUnread": true}),
+        );
+        assert!(r["userId"].is_string(), "{r}");
+        emu.faults().send_unknown_event("marker");
+        let mut replayed = Vec::new();
+        loop {
+            let frame = probe.recv();
+            probe.ack(&frame);
+            match frame["method"].as_str() {
+                Some("marker") => break,
+                _ => replayed.push(frame["payload"]["messageId"].clone()),
+            }
+        }
+        if !replayed.is_empty() || Instant::now() > deadline {
+            break replayed;
+        }
+    };
+    assert_eq!(replayed, vec![json!(m1)]);
 }
 
 #[test]

@@ -76,14 +76,14 @@ fn delays_grow_while_every_login_is_dropped_and_reset_once_a_connection_stays_up
             k + 1
         );
     }
-    // Between successive logins: the growing delay (at least half of it,
-    // leaving room for this thread being late to notice the earlier one)
-    // and not much more.
+    // Between successive logins: the growing delay (at least a quarter of
+    // it, leaving room for this thread being late to notice the earlier
+    // one) and not much more.
     let gaps: Vec<Duration> = times.windows(2).map(|w| w[1] - w[0]).collect();
     for (k, gap) in gaps.iter().enumerate() {
         let delay = policy.base_delay(k as u32 + 1);
         assert!(
-            *gap >= delay / 2 && *gap <= delay + Duration::from_secs(2),
+            *gap >= delay / 4 && *gap <= delay + Duration::from_secs(2),
             "gap {k} was {gap:?} for a delay of {delay:?}; gaps {gaps:?}"
         );
     }
@@ -111,13 +111,14 @@ fn delays_grow_while_every_login_is_dropped_and_reset_once_a_connection_stays_up
     assert_eq!(bot.health().reconnects, DROPPED as u64 + 1);
 
     // It proved stable: the next loss is retried after the first delay
-    // (50 ms) again, not after the 1.6 s the backoff had reached.
+    // (50 ms) again, not after the 1.6 s the backoff had reached (the
+    // bound leaves room for a loaded machine below that).
     let lost = Instant::now();
     emu.faults().drop_connections();
     let after = auth_times(&emu, before + DROPPED + 1, before + DROPPED + 2, WAIT);
     let took = after[0].duration_since(lost);
     assert!(
-        took >= policy.base_delay(0) && took < Duration::from_millis(800),
+        took >= policy.base_delay(0) && took < Duration::from_millis(1400),
         "reconnected {took:?} after a loss that followed a stable period"
     );
     expect_reconnected(&events);

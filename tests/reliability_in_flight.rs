@@ -75,11 +75,14 @@ fn calls_made_while_reconnecting_wait_for_the_connection() {
         .connect()
         .unwrap();
     let events = bot.events();
-    emu.faults().refuse_next(3);
+    // Refused until the state is checked, then three more times: the call
+    // below starts while the link is down.
+    emu.faults().refuse_next(u64::MAX);
     emu.faults().drop_connections();
     expect_disconnected(&events);
     assert_eq!(bot.health().state, ConnectionState::Reconnecting);
     assert!(!bot.health().authorized);
+    emu.faults().refuse_next(3);
 
     // Made while the link is down: waits, then goes out on the new one.
     let started = Instant::now();

@@ -32,7 +32,9 @@ fn a_stalled_server_is_noticed_and_left() {
     let reason = expect_disconnected(&events);
     let noticed = stalled.elapsed();
     assert!(reason.contains("nothing received"), "{reason}");
-    assert!(noticed >= idle.mul_f64(0.9), "{noticed:?}");
+    // Counted from the last frame received, which may be up to a ping
+    // interval (or a late ping) older than `stalled`.
+    assert!(noticed >= idle / 2, "{noticed:?}");
     assert!(noticed < idle * 4, "{noticed:?}");
     // While stalled, attempts fail at auth; once it resumes, one succeeds.
     emu.faults().stall(false);

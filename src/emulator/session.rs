@@ -76,6 +76,8 @@ impl fmt::Debug for Link {
 #[derive(Debug)]
 struct LinkState {
     user: Option<Arc<str>>,
+    /// When the session authenticated as `user`.
+    joined: Instant,
     next_event: u64,
     /// Unacknowledged events by id, with when they were queued.
     pending: BTreeMap<u64, Pending>,
@@ -194,6 +196,9 @@ pub(crate) fn drop_all(inner: &Inner) {
         if let Some(tcp) = &link.tcp {
             let _ = tcp.shutdown(Shutdown::Both);
         }
+        // The server knows at once: a client that reconnects finds the old
+        // session gone and its unacknowledged messages unread.
+        retire(inner, &link);
         link.shared.wake();
     }
     inner.faults.wake_all();
@@ -238,6 +243,7 @@ pub(crate) fn run(inner: Arc<Inner>, conn: u64, ws: WebSocket<Stream>) {
         tcp,
         state: Mutex::new(LinkState {
             user: None,
+            joined: Instant::now(),
             next_event: 1,
             pending: BTreeMap::new(),
         }),
@@ -260,10 +266,16 @@ pub(crate) fn run(inner: Arc<Inner>, conn: u64, ws: WebSocket<Stream>) {
     let why = session.serve();
     log::debug!("connection {conn}: WebSocket session ended: {why}");
     drop(session);
-    unregister(&inner, &link);
-    // What the World keeps for this connection (progress subscriptions)
-    // ends with it.
-    lock(&inner.world).end_session(conn);
+    retire(&inner, &link);
+}
+
+/// Ends what the server keeps for a connection: its place in the registry
+/// (its unacknowledged message events go back to the unread queue) and its
+/// progress subscriptions. Idempotent: a dropped connection is retired at
+/// once, and again when its thread ends.
+fn retire(inner: &Inner, link: &Arc<Link>) {
+    unregister(inner, link);
+    lock(&inner.world).end_session(link.conn);
 }
 
 fn unregister(inner: &Inner, link: &Arc<Link>) {
@@ -274,28 +286,32 @@ fn unregister(inner: &Inner, link: &Arc<Link>) {
         return;
     };
     let key: &str = &user;
-    let last = match reg.by_user.get_mut(key) {
+    // When the other sessions of the user joined: each got its own copy of
+    // every message event sent after that.
+    let others_joined: Vec<Instant> = match reg.by_user.get_mut(key) {
         Some(list) => {
             list.retain(|l| !Arc::ptr_eq(l, link));
-            list.is_empty()
+            list.iter().map(|l| lock(&l.state).joined).collect()
         }
-        None => true,
+        None => Vec::new(),
     };
-    if last {
+    if others_joined.is_empty() {
         reg.by_user.remove(key);
-        // Message events never acknowledged stay unread.
-        let replays: Vec<Unread> = std::mem::take(&mut st.pending)
-            .into_values()
-            .filter_map(|p| p.replay)
-            .collect();
-        if !replays.is_empty() {
-            let queue = reg.unread.entry(key.to_owned()).or_default();
-            for u in replays {
-                if queue.len() >= UNREAD_CAP {
-                    queue.pop_front();
-                }
-                queue.push_back(u);
+    }
+    // Message events never acknowledged stay unread, unless another session
+    // of the user has its own copy to acknowledge.
+    let replays: Vec<Unread> = std::mem::take(&mut st.pending)
+        .into_values()
+        .filter(|p| others_joined.iter().all(|&joined| joined > p.sent))
+        .filter_map(|p| p.replay)
+        .collect();
+    if !replays.is_empty() {
+        let queue = reg.unread.entry(key.to_owned()).or_default();
+        for u in replays {
+            if queue.len() >= UNREAD_CAP {
+                queue.pop_front();
             }
+            queue.push_back(u);
         }
     }
 }
@@ -547,7 +563,11 @@ impl Session {
         // Under the registry lock: no event can slip in between the
         // response and the unread replay.
         let mut reg = lock(&inner.sessions);
-        let old = lock(&self.link.state).user.replace(user_id.clone());
+        let old = {
+            let mut st = lock(&self.link.state);
+            st.joined = Instant::now();
+            st.user.replace(user_id.clone())
+        };
         if let Some(old) = old {
             if let Some(list) = reg.by_user.get_mut(&*old) {
                 list.retain(|l| !Arc::ptr_eq(l, &self.link));
