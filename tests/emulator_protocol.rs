@@ -137,6 +137,16 @@ impl<S: Read + Write> Ws<S> {
         self.request(id, "auth", json!({"token": token, "tokenType": "JWE"}))
     }
 
+    /// Logs in asking for the messages that arrived while offline.
+    fn auth_unread(&mut self, id: u64, token: &str) {
+        let r = self.request(
+            id,
+            "auth",
+            json!({"token": token, "tokenType": "JWE", "receiveUnread": true}),
+        );
+        assert!(r["userId"].is_string(), "{r}");
+    }
+
     /// Acknowledges events until one with `method` arrives; returns it.
     fn event(&mut self, method: &str) -> Value {
         loop {
@@ -891,12 +901,7 @@ fn messages_sent_while_offline_arrive_with_receive_unread() {
     plain.ack(&first);
     // ...with it, both messages arrive, oldest first.
     let mut replay = connect(&emu, "/websocket/chat_bot/", true);
-    let r = replay.request(
-        1,
-        "auth",
-        json!({"token": token, "tokenType": "JWE", "receiveUnread": true}),
-    );
-    assert!(r["userId"].is_string(), "{r}");
+    replay.auth_unread(1, &token);
     let e1 = replay.event("sendMessage");
     let e2 = replay.event("sendMessage");
     assert_eq!(e1["payload"]["messageId"], m1.as_str());
@@ -932,12 +937,7 @@ fn an_ended_session_leaves_unread_only_the_messages_no_other_session_got() {
     let deadline = Instant::now() + WAIT;
     let replayed = loop {
         let mut probe = connect(&emu, "/websocket/chat_bot/", true);
-        let r = probe.request(
-            1,
-            "auth",
-            json!({"token": token, "tokenType": "JWE", "receiveUnread": true}),
-        );
-        assert!(r["userId"].is_string(), "{r}");
+        probe.auth_unread(1, &token);
         emu.faults().send_unknown_event("marker");
         let mut replayed = Vec::new();
         loop {
