@@ -18,7 +18,7 @@ use trueconf_bot::emulator::{Direction, Emulator};
 use trueconf_bot::files::{FileError, UploadPart};
 use trueconf_bot::protocol::methods::FileInfo;
 use trueconf_bot::protocol::{FileReadyState, ParseMode};
-use trueconf_bot::{ApiErrorCode, Client, Error, Event, ReconnectPolicy, TimeoutKind};
+use trueconf_bot::{ApiErrorCode, Client, Error, Event, Events, ReconnectPolicy, TimeoutKind};
 
 const KIB: usize = 1024;
 const MIB: usize = 1024 * 1024;
@@ -441,11 +441,62 @@ fn wait_in_background(
 fn wait_until_waiting_for_progress(emu: &Emulator, client: &Client) {
     wait_for_answer(emu, "subscribeFileProgress");
     wait_for_answers(emu, "getFileInfo", 2);
+    wait_until_nothing_in_flight(client);
+}
+
+/// Waits (bounded) until the client has every answer it asked for.
+fn wait_until_nothing_in_flight(client: &Client) {
     rel::wait_until(
         "the answers reaching the client",
         Duration::from_secs(10),
         || client.health().requests_in_flight == 0,
     );
+}
+
+/// A reconnecting client whose `wait_file_ready` (60 s) on a file of `len`
+/// bytes, still uploading with `progress` on the server, has subscribed
+/// and waits for progress reports.
+struct WaitingForProgress {
+    client: Client,
+    events: Events,
+    file_id: String,
+    wait: JoinHandle<trueconf_bot::Result<FileInfo>>,
+    started: Instant,
+    timeout: Duration,
+}
+
+impl WaitingForProgress {
+    fn start(emu: &Emulator, len: usize, progress: u64) -> WaitingForProgress {
+        let file_id = uploading_file(emu, len, progress);
+        let client = connect_reconnecting(emu);
+        let events = client.events();
+        let timeout = Duration::from_secs(60);
+        let started = Instant::now();
+        let wait = wait_in_background(&client, &file_id, timeout);
+        wait_until_waiting_for_progress(emu, &client);
+        WaitingForProgress {
+            client,
+            events,
+            file_id,
+            wait,
+            started,
+            timeout,
+        }
+    }
+
+    /// Asserts the wait is still on, reports progress up to `len` bytes,
+    /// and asserts the wait ends with the file ready, well in time; the
+    /// client and its events stay for further checks.
+    fn assert_ready_once_the_upload_goes_on(self, emu: &Emulator, len: usize) -> (Client, Events) {
+        assert!(
+            !self.wait.is_finished(),
+            "the wait ended before the upload did"
+        );
+        emu.advance_upload(&self.file_id, 1000);
+        emu.advance_upload(&self.file_id, len as u64);
+        assert_ready_in_time(self.wait, len, self.started, self.timeout);
+        (self.client, self.events)
+    }
 }
 
 /// Joins a wait that must end with the file ready (`len` bytes) well
@@ -491,29 +542,23 @@ fn assert_subscribed_again(emu: &Emulator) -> Vec<u64> {
 fn a_wait_across_a_reconnection_subscribes_again_and_sees_the_upload_that_ended_meanwhile() {
     let emu = emulator();
     let len = 64 * KIB;
-    let file_id = uploading_file(&emu, len, 1000);
-    let client = connect_reconnecting(&emu);
-    let events = client.events();
-    let timeout = Duration::from_secs(60);
-    let started = Instant::now();
-    let wait = wait_in_background(&client, &file_id, timeout);
     // Subscribed, and the second look found the file still uploading: the
     // wait now waits for progress reports.
-    wait_until_waiting_for_progress(&emu, &client);
+    let w = WaitingForProgress::start(&emu, len, 1000);
 
     // The connection drops and stays down while the upload finishes.
     emu.faults().refuse_next(u64::MAX);
     emu.faults().drop_connections();
-    rel::expect_disconnected(&events);
-    emu.advance_upload(&file_id, len as u64);
+    rel::expect_disconnected(&w.events);
+    emu.advance_upload(&w.file_id, len as u64);
     emu.faults().refuse_next(0);
-    rel::expect_reconnected(&events);
+    rel::expect_reconnected(&w.events);
 
-    let info = assert_ready_in_time(wait, len, started, timeout);
+    let info = assert_ready_in_time(w.wait, len, w.started, w.timeout);
     assert!(info.download_url.is_some());
     assert_subscribed_again(&emu);
     let mut got = Vec::new();
-    client.download(&file_id, &mut got).unwrap();
+    w.client.download(&w.file_id, &mut got).unwrap();
     assert_eq!(got.len(), len);
 }
 
@@ -523,23 +568,13 @@ fn a_wait_across_a_reconnection_subscribes_again_and_sees_the_upload_that_ended_
 fn a_wait_across_a_reconnection_follows_the_progress_on_the_new_connection() {
     let emu = emulator();
     let len = 64 * KIB;
-    let file_id = uploading_file(&emu, len, 0);
-    let client = connect_reconnecting(&emu);
-    let events = client.events();
-    let timeout = Duration::from_secs(60);
-    let started = Instant::now();
-    let wait = wait_in_background(&client, &file_id, timeout);
-    wait_until_waiting_for_progress(&emu, &client);
+    let w = WaitingForProgress::start(&emu, len, 0);
 
     emu.faults().drop_connections();
-    rel::expect_disconnected(&events);
-    rel::expect_reconnected(&events);
+    rel::expect_disconnected(&w.events);
+    rel::expect_reconnected(&w.events);
     wait_for_answers(&emu, "subscribeFileProgress", 2);
-    assert!(!wait.is_finished(), "the wait ended before the upload did");
-    emu.advance_upload(&file_id, 1000);
-    emu.advance_upload(&file_id, len as u64);
-
-    assert_ready_in_time(wait, len, started, timeout);
+    let (_client, events) = w.assert_ready_once_the_upload_goes_on(&emu, len);
     assert_subscribed_again(&emu);
     // The reports of the new connection reached the application too.
     rel::expect_event(
@@ -561,31 +596,17 @@ fn a_wait_across_a_reconnection_follows_the_progress_on_the_new_connection() {
 fn a_wait_across_a_reconnection_ends_with_an_upload_that_ends_after_it() {
     let emu = emulator();
     let len = 64 * KIB;
-    let file_id = uploading_file(&emu, len, 0);
-    let client = connect_reconnecting(&emu);
-    let events = client.events();
-    let timeout = Duration::from_secs(60);
-    let started = Instant::now();
-    let wait = wait_in_background(&client, &file_id, timeout);
-    wait_until_waiting_for_progress(&emu, &client);
+    let w = WaitingForProgress::start(&emu, len, 0);
 
     emu.faults().drop_connections();
-    rel::expect_disconnected(&events);
-    rel::expect_reconnected(&events);
+    rel::expect_disconnected(&w.events);
+    rel::expect_reconnected(&w.events);
     // Back on the new connection, the wait looked at the file once more
     // (the two looks before were on the first connection) and has nothing
     // in flight: from here only progress reports can end it.
     wait_for_answers(&emu, "getFileInfo", 3);
-    rel::wait_until(
-        "the answers reaching the client",
-        Duration::from_secs(10),
-        || client.health().requests_in_flight == 0,
-    );
-    assert!(!wait.is_finished(), "the wait ended before the upload did");
-    emu.advance_upload(&file_id, 1000);
-    emu.advance_upload(&file_id, len as u64);
-
-    assert_ready_in_time(wait, len, started, timeout);
+    wait_until_nothing_in_flight(&w.client);
+    w.assert_ready_once_the_upload_goes_on(&emu, len);
 }
 
 /// A connection lost while `subscribeFileProgress` is in flight does not
