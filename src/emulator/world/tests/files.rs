@@ -124,12 +124,7 @@ fn failed_send_file_keeps_the_upload() {
 fn file_info_and_downloads() {
     let mut t = T::new();
     let chat = t.group("bot", &["alice"]);
-    let tmp = t.upload("alice", "pic.png", 3446, true);
-    let r = t.ok(
-        "alice",
-        "sendFile",
-        json!({"chatId": chat, "content": {"temporalFileId": tmp}}),
-    );
+    let r = t.send_file("alice", &chat, "pic.png", 3446, true);
     let id = s(&r, "/fileId");
     let info = t.ok("bot", "getFileInfo", json!({"fileId": id}));
     let url = format!("http://127.0.0.1:4309/bridge/api/client/v1/files?file_id={id}");
@@ -156,12 +151,7 @@ fn file_info_and_downloads() {
         FILE_NOT_FOUND
     );
     // Without a preview part: no previews.
-    let plain = t.upload("bot", "doc.txt", 5, false);
-    let r = t.ok(
-        "bot",
-        "sendFile",
-        json!({"chatId": chat, "content": {"temporalFileId": plain}}),
-    );
+    let r = t.send_file("bot", &chat, "doc.txt", 5, false);
     let info = t.ok("alice", "getFileInfo", json!({"fileId": r["fileId"]}));
     assert_eq!(info["previews"], json!([]));
     assert!(t.w.download(&s(&r, "/fileId"), true).is_none());
@@ -171,12 +161,7 @@ fn file_info_and_downloads() {
 fn progress_subscriptions() {
     let mut t = T::new();
     let chat = t.group("bot", &["alice"]);
-    let tmp = t.upload("alice", "big.bin", 1000, false);
-    let r = t.ok(
-        "alice",
-        "sendFile",
-        json!({"chatId": chat, "content": {"temporalFileId": tmp}}),
-    );
+    let r = t.send_file("alice", &chat, "big.bin", 1000, false);
     let id = s(&r, "/fileId");
     // READY already: one final event at once (guide 8.4), nothing kept.
     let sub = json!({"fileId": id});
@@ -239,12 +224,7 @@ fn progress_subscriptions() {
 /// bytes); its id.
 fn uploading(t: &mut T) -> String {
     let chat = t.group("bot", &["alice"]);
-    let tmp = t.upload("alice", "big.bin", 1000, false);
-    let r = t.ok(
-        "alice",
-        "sendFile",
-        json!({"chatId": chat, "content": {"temporalFileId": tmp}}),
-    );
+    let r = t.send_file("alice", &chat, "big.bin", 1000, false);
     let id = s(&r, "/fileId");
     t.w.advance_upload(&id, 0, &mut Vec::new());
     id
@@ -350,12 +330,7 @@ fn progress_subscriptions_without_a_session_keep_nothing() {
 fn expired_files_are_not_available() {
     let mut t = T::new();
     let chat = t.group("bot", &[]);
-    let tmp = t.upload("bot", "old.zip", 7, false);
-    let r = t.ok(
-        "bot",
-        "sendFile",
-        json!({"chatId": chat, "content": {"temporalFileId": tmp}}),
-    );
+    let r = t.send_file("bot", &chat, "old.zip", 7, false);
     let id = s(&r, "/fileId");
     assert!(t.w.expire_file(&id));
     assert!(!t.w.expire_file("nope"));

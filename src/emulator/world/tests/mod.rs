@@ -186,6 +186,24 @@ impl T {
             .complete_upload(&task, stored(name, size, "image/png"), preview)
             .expect("upload accepted")
     }
+
+    /// Uploads a file (see [`T::upload`]) and sends it to `chat`; the
+    /// `sendFile` response.
+    pub(super) fn send_file(
+        &mut self,
+        login: &str,
+        chat: &str,
+        name: &str,
+        size: u64,
+        preview: bool,
+    ) -> Value {
+        let tmp = self.upload(login, name, size, preview);
+        self.ok(
+            login,
+            "sendFile",
+            json!({"chatId": chat, "content": {"temporalFileId": tmp}}),
+        )
+    }
 }
 
 /// A stored file description (no bytes needed by the world).
