@@ -70,6 +70,16 @@ impl Run {
             .collect()
     }
 
+    /// Asserts the run failed with `code`, printed nothing on stdout, and
+    /// said each of `says` on stderr.
+    fn assert_failed(&self, code: i32, says: &[&str]) {
+        assert_eq!(self.code, code, "{self:?}");
+        assert!(self.stdout.is_empty(), "{self:?}");
+        for text in says {
+            assert!(self.stderr.contains(text), "no {text:?} in {self:?}");
+        }
+    }
+
     /// The one stdout line, as JSON, of a successful run.
     fn json(&self) -> Value {
         assert_eq!(self.code, 0, "{self:?}");
@@ -274,12 +284,7 @@ fn a_server_error_exits_1_and_names_the_code_and_its_meaning() {
         vec!["call", "getChatByID", r#"{"chatId":"no-such-chat"}"#],
     ] {
         let out = run(tool(&emu), &args);
-        assert_eq!(out.code, 1, "{out:?}");
-        assert!(out.stdout.is_empty(), "{out:?}");
-        assert!(
-            out.stderr.contains("304") && out.stderr.contains("chat not found"),
-            "{out:?}"
-        );
+        out.assert_failed(1, &["304", "chat not found"]);
     }
 }
 
@@ -682,12 +687,7 @@ fn the_emulator_command_serves_tls_with_a_generated_ca_it_writes() {
 
     // Without it the certificate is not trusted: a TLS error, exit 3.
     let out = run(tool_at(&url, "bot", "pw"), &["chats"]);
-    assert_eq!(out.code, 3, "{out:?}");
-    assert!(out.stdout.is_empty(), "{out:?}");
-    assert!(
-        out.stderr.contains("TLS error") && out.stderr.contains("not trusted"),
-        "{out:?}"
-    );
+    out.assert_failed(3, &["TLS error", "not trusted"]);
 }
 
 #[test]
@@ -757,9 +757,7 @@ fn the_emulator_command_refuses_unusable_tls_options() {
         let mut all = vec!["emulator", "--bind", "127.0.0.1:0"];
         all.extend_from_slice(args);
         let out = run_to_exit(bare(), &all);
-        assert_eq!(out.code, 2, "{args:?}: {out:?}");
-        assert!(out.stdout.is_empty(), "{args:?}: {out:?}");
-        assert!(out.stderr.contains(says), "{args:?}: {out:?}");
+        out.assert_failed(2, &[says]);
     }
 }
 
