@@ -203,7 +203,9 @@ impl Client {
     }
 
     /// Closes the connection (close frame 1000) and stops the I/O thread.
-    /// Calls in flight and later calls fail with [`Error::Closed`].
+    /// Calls in flight and later calls fail with [`Error::Closed`]; so do
+    /// file uploads and downloads under way, at their next read of the
+    /// body.
     pub fn close(&self) {
         self.handle.inner.close();
     }
@@ -315,6 +317,12 @@ impl ClientBuilder {
                 this
             }
         }
+    }
+
+    /// Why the CA certificates given so far cannot be used, if they cannot
+    /// (reported by `connect`).
+    pub(crate) fn ca_problem(&self) -> Option<&str> {
+        self.ca_error.as_deref()
     }
 
     /// Accepts any server certificate without verification (self-signed

@@ -192,6 +192,44 @@ fn upload_then_download_is_byte_exact_for_every_size() {
 }
 
 #[test]
+fn close_stops_a_download_and_an_upload_under_way() {
+    let emu = emulator();
+    let chat = chat(&emu);
+    let size = 8 * MIB;
+    let bytes = data(size, 3);
+    let client = connect(emu.url());
+    let file_id = client
+        .file_upload(&chat)
+        .reader(&bytes[..], size as u64, "big.bin")
+        .send()
+        .unwrap()
+        .file_id
+        .expect("fileId");
+
+    // Closed once the first chunk is in: the download stops there.
+    let mut got = Vec::new();
+    let e = client
+        .file_download(&file_id)
+        .progress(|_, _| client.close())
+        .to_writer(&mut got)
+        .unwrap_err();
+    assert!(matches!(e, Error::Closed), "{e:?}");
+    assert!(!got.is_empty() && got.len() < size, "{} bytes", got.len());
+
+    // Closed once the first bytes are out: the upload stops there, and no
+    // file reaches the chat.
+    let client = connect(emu.url());
+    let e = client
+        .file_upload(&chat)
+        .reader(&bytes[..], size as u64, "cut.bin")
+        .progress(|_, _| client.close())
+        .send()
+        .unwrap_err();
+    assert!(matches!(e, Error::Closed), "{e:?}");
+    assert_eq!(sent(&emu, "sendFile").len(), 1);
+}
+
+#[test]
 fn send_file_from_a_path_with_caption_reply_and_download_to_path() {
     let emu = emulator();
     let chat = chat(&emu);

@@ -110,8 +110,9 @@ pub unsafe extern "C" fn tcb_client_set_token(
 }
 
 /// Trusts the CA certificates in a PEM file, besides the system's roots
-/// (for servers with a private CA). The file is read now; an unreadable or
-/// invalid file makes `tcb_client_connect` fail with `TCB_STATUS_CONFIG`.
+/// (for servers with a private CA). The file is read now: an unreadable or
+/// invalid file fails with `TCB_STATUS_CONFIG` and leaves the
+/// configuration as it was.
 ///
 /// Before `tcb_client_connect` only. Thread-safe.
 ///
@@ -126,7 +127,13 @@ pub unsafe extern "C" fn tcb_client_set_ca_file(
         // SAFETY: the caller passes a NUL-terminated string.
         let path = unsafe { str_arg(pem_path, "pem_path") }?;
         // SAFETY: the caller passes a live handle.
-        unsafe { configure(client, |b| b.ca_cert_file(path)) }
+        unsafe { handle(client) }?.try_configure(|b| {
+            let trusting = b.ca_cert_file(path);
+            match trusting.ca_problem() {
+                Some(problem) => Err(FfiError::new(TcbStatus::Config, problem)),
+                None => Ok(trusting),
+            }
+        })
     })
 }
 
@@ -149,8 +156,8 @@ pub unsafe extern "C" fn tcb_client_set_accept_invalid_certs(
     })
 }
 
-/// Sets the time limits in milliseconds; 0 keeps a limit's default (10 s
-/// each): `connect_ms` for TCP, TLS and the WebSocket upgrade, `auth_ms`
+/// Sets the time limits in milliseconds; 0 leaves a limit as it is (10 s
+/// each unless set before): `connect_ms` for TCP, TLS and the WebSocket upgrade, `auth_ms`
 /// for the token and `auth` requests, `request_ms` for each request's
 /// response (messages, calls, file steps).
 ///
@@ -205,7 +212,8 @@ pub unsafe extern "C" fn tcb_client_connect(client: *const TcbClient) -> TcbStat
 
 /// Closes the connection (WebSocket close 1000) and stops the I/O thread.
 /// Requests in flight on other threads fail with `TCB_STATUS_CLOSED`, as do
-/// later calls. Closing twice, or closing a client never connected, is
+/// later calls; file transfers under way stop with it at their next read of
+/// the body. Closing twice, or closing a client never connected, is
 /// fine. The handle must still be freed with `tcb_client_free`.
 ///
 /// Thread-safe.

@@ -101,7 +101,12 @@ thread_local! {
     static LAST_ERROR: RefCell<Option<FfiError>> = const { RefCell::new(None) };
 }
 
-fn set_last_error(e: Option<FfiError>) {
+fn set_last_error(mut e: Option<FfiError>) {
+    // A message quoting the server may hold a NUL, which no C string can:
+    // it is shown as U+FFFD so that the message can still be read.
+    if let Some(e) = e.as_mut().filter(|e| e.message.contains('\0')) {
+        e.message = e.message.replace('\0', "\u{FFFD}");
+    }
     // `try_with`: during thread teardown the slot may be gone; nothing to
     // report to then.
     let _ = LAST_ERROR.try_with(|slot| *slot.borrow_mut() = e);
@@ -201,6 +206,23 @@ mod tests {
         let e = last_error().expect("last error");
         assert!(e.message.contains("boom"), "{}", e.message);
         assert_eq!(e.api_code, 0);
+    }
+
+    #[test]
+    fn a_message_with_a_nul_can_still_be_read() {
+        guard(|| Err(FfiError::new(TcbStatus::Http, "HTTP 500: ab\0cd")));
+        let mut message = std::ptr::null_mut();
+        // SAFETY: a valid out slot; the string is freed below.
+        let status = unsafe { tcb_last_error_message(&mut message) };
+        assert_eq!(status, TcbStatus::Ok);
+        // SAFETY: set by the call above to a string of ours.
+        let text = unsafe { std::ffi::CStr::from_ptr(message) }
+            .to_str()
+            .unwrap()
+            .to_owned();
+        // SAFETY: ours, freed once.
+        unsafe { crate::ffi::strings::tcb_string_free(message) };
+        assert_eq!(text, "HTTP 500: ab\u{FFFD}cd");
     }
 
     #[test]

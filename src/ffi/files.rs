@@ -94,8 +94,10 @@ pub struct TcbSendFileOptions {
     /// A preview image shown in place of a plain file icon (MIME type
     /// guessed from its name, e.g. `.png`, `.jpg`, `.webp`).
     pub preview_path: *const c_char,
-    // New fields go at the end only, and are read only when `struct_size`
-    // covers them (see `read_options`).
+    // New fields go at the end only, and a later version reads them only
+    // when `struct_size` covers them, so that programs built against this
+    // header keep working. This is the first version: `read_options`
+    // accepts no smaller size.
 }
 
 /// The largest `struct_size` accepted: far above any real version of the

@@ -50,10 +50,19 @@ impl TcbClient {
         &self,
         change: impl FnOnce(ClientBuilder) -> ClientBuilder,
     ) -> Result<(), FfiError> {
+        self.try_configure(|b| Ok(change(b)))
+    }
+
+    /// Changes the configuration if `change` succeeds; on an error the
+    /// configuration stays as it was.
+    pub(crate) fn try_configure(
+        &self,
+        change: impl FnOnce(ClientBuilder) -> Result<ClientBuilder, FfiError>,
+    ) -> Result<(), FfiError> {
         let mut state = self.lock();
         match &mut *state {
             State::Configuring(builder) => {
-                **builder = change((**builder).clone());
+                **builder = change((**builder).clone())?;
                 Ok(())
             }
             State::Connecting(_) | State::Connected(_) => Err(FfiError::new(

@@ -21,9 +21,9 @@
 //!   Out-parameters are set to `NULL` (or 0) when a call fails.
 //! - Option structures ([`TcbSendFileOptions`]) start with `struct_size`,
 //!   which the caller sets to `sizeof` the structure it was compiled with:
-//!   fields are only ever added at the end, a program built against an
-//!   older header keeps working, and a field this library does not know is
-//!   refused unless it is zero. The structure and its strings are borrowed
+//!   fields are only ever added at the end (so that a program built
+//!   against an older header keeps working with a newer library), and a
+//!   field this library does not know is refused unless it is zero. The structure and its strings are borrowed
 //!   for the call only.
 //! - Threads: a connected client handle may be used from several threads at
 //!   once (each function says so); only [`tcb_client_free`] needs every

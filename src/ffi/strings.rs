@@ -63,13 +63,15 @@ pub(crate) unsafe fn opt_out_slot(slot: *mut *mut c_char) -> Option<OutString> {
     Some(OutString(slot))
 }
 
-/// Converts a string for the caller; an interior NUL (which no C string can
-/// hold) is an error rather than a silent cut.
+/// Converts a result for the caller; an interior NUL (which no C string
+/// can hold) is an error rather than a silent cut. The error says that the
+/// request itself was carried out, so that a caller does not repeat it.
 pub(crate) fn to_c_string(text: String) -> Result<CString, FfiError> {
     CString::new(text).map_err(|_| {
         FfiError::new(
             super::TcbStatus::Protocol,
-            "the result holds a NUL character and cannot be returned as a C string",
+            "the request was carried out, but its result holds a NUL character \
+             and cannot be returned as a C string",
         )
     })
 }

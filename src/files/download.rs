@@ -216,13 +216,14 @@ impl<'a> FileDownload<'a> {
                 return Err(mismatch(announced).into());
             }
         }
-        let mut body = response.body_mut().as_reader();
+        let mut body = http::UntilClosed::new(response.body_mut().as_reader(), inner);
         let mut buf = vec![0u8; CHUNK];
         let mut received = 0u64;
         loop {
             let n = match body.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => n,
+                Err(_) if body.stopped => return Err(Error::Closed),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) if received < expected && is_cut_short(&e) => {
                     log::debug!("download of {} cut short: {e}", http::shown(&url));

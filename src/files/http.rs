@@ -3,7 +3,9 @@
 
 use super::error::{FileError, Transfer};
 use crate::auth::{http_error, http_status};
+use crate::connection::Inner;
 use crate::error::{ApiErrorCode, Error};
+use std::io::Read;
 use std::time::Duration;
 
 /// The upload endpoint.
@@ -15,6 +17,46 @@ pub(crate) const ERROR_BODY_LIMIT: u64 = 64 * 1024;
 /// A URL without its query string, which may hold a token.
 pub(crate) fn shown(url: &str) -> &str {
     url.split('?').next().unwrap_or(url)
+}
+
+/// A transfer's body that stops at its next read once the client is
+/// closed: [`Client::close`](crate::Client::close) ends transfers under way
+/// as it ends calls.
+pub(crate) struct UntilClosed<'a, R> {
+    reader: R,
+    inner: &'a Inner,
+    /// The client was closed: the transfer was stopped.
+    pub(crate) stopped: bool,
+}
+
+impl<'a, R> UntilClosed<'a, R> {
+    pub(crate) fn new(reader: R, inner: &'a Inner) -> Self {
+        UntilClosed {
+            reader,
+            inner,
+            stopped: false,
+        }
+    }
+}
+
+impl<R> UntilClosed<'_, R> {
+    pub(crate) fn get_ref(&self) -> &R {
+        &self.reader
+    }
+
+    pub(crate) fn get_mut(&mut self) -> &mut R {
+        &mut self.reader
+    }
+}
+
+impl<R: Read> Read for UntilClosed<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.inner.is_shutdown() {
+            self.stopped = true;
+            return Err(std::io::Error::other("the client was closed"));
+        }
+        self.reader.read(buf)
+    }
 }
 
 /// A ureq error as the crate's error, naming the URL without its query.

@@ -225,8 +225,9 @@ impl Client {
             parts.push(p);
         }
         let boundary = new_boundary();
-        let mut body = MultipartBody::new(&boundary, parts, progress);
         let inner = self.inner();
+        let mut body =
+            http::UntilClosed::new(MultipartBody::new(&boundary, parts, progress), inner);
         let url = inner.config.endpoint.http_url(FILES_PATH);
         let sent = inner
             .agent
@@ -243,12 +244,13 @@ impl Client {
             )
             // Set explicitly, ureq sends the reader length-delimited, not
             // chunked.
-            .header("Content-Length", body.len().to_string())
+            .header("Content-Length", body.get_ref().len().to_string())
             .send(ureq::SendBody::from_reader(&mut body));
         let mut response = match sent {
             Ok(r) => r,
+            Err(_) if body.stopped => return Err(Error::Closed),
             Err(e) => {
-                return Err(match body.failure() {
+                return Err(match body.get_mut().failure() {
                     Some(short) => short.into(),
                     None => http::transport_error(e, &url, timeout),
                 })

@@ -23,7 +23,7 @@ impl Endpoint {
     /// Parses `http[s]://host[:port][/...]`; `ws`/`wss` are accepted as
     /// synonyms. Any path is ignored: the API paths are fixed.
     pub fn parse(url: &str) -> Result<Endpoint> {
-        let bad = |why: &str| Error::Config(format!("server URL {url:?}: {why}"));
+        let bad = |why: &str| Error::Config(format!("server URL {:?}: {why}", shown(url)));
         let (scheme, rest) = url
             .trim()
             .split_once("://")
@@ -101,6 +101,27 @@ impl fmt::Debug for Endpoint {
     }
 }
 
+/// A server URL as error messages show it: the scheme and the host part
+/// only, with any user info masked. The path and query are dropped (they
+/// are ignored anyway, and a query may carry a token); so is a password
+/// written before the host.
+fn shown(url: &str) -> String {
+    let url = url.trim();
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (Some(scheme), rest),
+        None => (None, url),
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = match authority.rsplit_once('@') {
+        Some((_, host)) => format!("***@{host}"),
+        None => authority.to_string(),
+    };
+    match scheme {
+        Some(scheme) => format!("{scheme}://{authority}"),
+        None => authority,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,6 +153,26 @@ mod tests {
         ] {
             assert!(Endpoint::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn errors_show_neither_user_info_nor_query() {
+        let message = |url: &str| Endpoint::parse(url).unwrap_err().to_string();
+        assert_eq!(
+            message("https://bot:hunter2@video.example.com/x"),
+            "configuration error: server URL \"https://***@video.example.com\": \
+             credentials in the URL are not supported"
+        );
+        assert_eq!(
+            message("https://video.example.com:x/?access_token=SECRET"),
+            "configuration error: server URL \"https://video.example.com:x\": \
+             the port is not a number"
+        );
+        assert_eq!(
+            message("bot:pw@video.example.com?token=SECRET"),
+            "configuration error: server URL \"***@video.example.com\": \
+             expected http://host or https://host"
+        );
     }
 
     #[test]
