@@ -239,7 +239,7 @@ pub struct ClientBuilder {
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
-            .field("url", &self.url)
+            .field("url", &self.display_url())
             .field("ws_path", &self.ws_path)
             .field("tls", &self.tls)
             .field("credentials", &self.credentials)
@@ -273,6 +273,13 @@ impl ClientBuilder {
             reconnect: ReconnectPolicy::default(),
             rewrite_download_urls: true,
         }
+    }
+
+    /// The server URL as it is safe to show (in messages and logs): its
+    /// scheme and host part, with any user info masked and any path or
+    /// query (which may carry a token) dropped.
+    pub fn display_url(&self) -> String {
+        crate::transport::endpoint::shown(&self.url)
     }
 
     /// Log in with a login and password (a token is requested over HTTP,
@@ -456,14 +463,14 @@ mod tests {
 
     #[test]
     fn builder_debug_hides_secrets() {
-        let b = Client::builder("https://h")
+        let b = Client::builder("https://bot:url-secret@h/path?token=query-secret")
             .credentials("bot", "pw-secret")
             .token("tok-secret");
         let text = format!("{b:?}");
-        assert!(
-            !text.contains("pw-secret") && !text.contains("tok-secret"),
-            "{text}"
-        );
+        for secret in ["pw-secret", "tok-secret", "url-secret", "query-secret"] {
+            assert!(!text.contains(secret), "{text}");
+        }
+        assert_eq!(b.display_url(), "https://***@h");
     }
 
     #[test]

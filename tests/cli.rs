@@ -390,6 +390,24 @@ fn a_request_timeout_is_a_connection_failure() {
 }
 
 #[test]
+fn connection_errors_show_no_secret_of_the_url() {
+    for server in [
+        "http://127.0.0.1:1/?token=query-secret",
+        "http://bot:url-secret@127.0.0.1:1",
+    ] {
+        let mut cmd = bare();
+        cmd.env("TRUECONF_TOKEN", "t");
+        let out = run(cmd, &["--server", server, "chats"]);
+        assert!(out.code == 2 || out.code == 3, "{out:?}");
+        assert!(out.stderr.contains("127.0.0.1"), "{out:?}");
+        assert!(
+            !out.stderr.contains("query-secret") && !out.stderr.contains("url-secret"),
+            "{out:?}"
+        );
+    }
+}
+
+#[test]
 fn tls_needs_the_ca_or_insecure() {
     let emu = Emulator::builder()
         .user("bot", "bot-pw", "Bot")
@@ -408,6 +426,12 @@ fn tls_needs_the_ca_or_insecure() {
     let ca = ca.to_string_lossy().into_owned();
     assert_eq!(run(tool(&emu), &["chats", "--ca-cert", &ca]).code, 0);
     assert_eq!(run(tool(&emu), &["--insecure", "chats"]).code, 0);
+    // The environment variable takes the usual spellings of yes and no.
+    for (value, code) in [("1", 0), ("yes", 0), ("true", 0), ("0", 3), ("false", 3)] {
+        let mut cmd = tool(&emu);
+        cmd.env("TRUECONF_INSECURE", value);
+        assert_eq!(run(cmd, &["chats"]).code, code, "TRUECONF_INSECURE={value}");
+    }
 }
 
 #[test]
@@ -458,8 +482,9 @@ fn send_file_and_download_round_trip_a_file() {
         assert_eq!(path, into.path().join(expected));
         assert_eq!(std::fs::read(&path).expect("downloaded"), bytes);
     }
-    // Into a file named on the command line.
+    // Into a file named on the command line, replacing what is there.
     let named = into.path().join("copy.bin");
+    std::fs::write(&named, b"older").expect("written");
     let got = run(
         tool(&emu),
         &["download", &file_id, "-o", &named.to_string_lossy()],
@@ -467,6 +492,21 @@ fn send_file_and_download_round_trip_a_file() {
     .json();
     assert_eq!(PathBuf::from(str_of(&got, "path")), named);
     assert_eq!(std::fs::read(&named).expect("downloaded"), bytes);
+    // Through a symbolic link: the file it names is replaced, the link stays.
+    let link = into.path().join("link.bin");
+    let linked = into.path().join("linked.bin");
+    std::fs::write(&linked, b"older").expect("written");
+    std::os::unix::fs::symlink(&linked, &link).expect("linked");
+    run(
+        tool(&emu),
+        &["download", &file_id, "-o", &link.to_string_lossy()],
+    )
+    .json();
+    assert_eq!(std::fs::read(&linked).expect("downloaded"), bytes);
+    assert!(std::fs::symlink_metadata(&link)
+        .expect("link")
+        .file_type()
+        .is_symlink());
     // Into the current directory by default.
     let mut cmd = tool(&emu);
     cmd.current_dir(dir.path());
@@ -491,6 +531,28 @@ fn file_commands_fail_with_the_right_status() {
     assert_eq!(out.code, 2, "{out:?}");
     let out = run(tool(&emu), &["download", "x", "-o", "/no/such/dir/file"]);
     assert_eq!(out.code, 2, "{out:?}");
+    // Not a regular file: refused before anything is fetched.
+    let out = run(tool(&emu), &["download", "x", "-o", "/dev/null"]);
+    out.assert_failed(2, &["not a regular file"]);
+}
+
+#[test]
+fn a_failed_download_leaves_the_named_file_as_it_was() {
+    let emu = emulator();
+    let dir = TempDir::new("kept");
+    let kept = dir.path().join("important.txt");
+    std::fs::write(&kept, b"precious").expect("written");
+    let out = run(
+        tool(&emu),
+        &["download", "no-such-file", "-o", &kept.to_string_lossy()],
+    );
+    out.assert_failed(1, &["308"]);
+    assert_eq!(std::fs::read(&kept).expect("still there"), b"precious");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).expect("listed").count(),
+        1,
+        "no temporary file is left behind"
+    );
 }
 
 /// Reads the child's stderr until a line contains `text`.

@@ -230,6 +230,51 @@ fn close_stops_a_download_and_an_upload_under_way() {
 }
 
 #[test]
+fn local_trouble_with_a_download_is_a_local_file_error() {
+    let emu = emulator();
+    let chat = chat(&emu);
+    let client = connect(emu.url());
+    let file_id = client
+        .file_upload(&chat)
+        .reader(&b"hello"[..], 5, "hello.txt")
+        .send()
+        .unwrap()
+        .file_id
+        .expect("fileId");
+    let e = client
+        .file_download(&file_id)
+        .to_file("/dev/null")
+        .unwrap_err();
+    match file_error(e) {
+        FileError::Local { path, kind, .. } => {
+            assert_eq!(
+                (path.as_path(), kind),
+                (Path::new("/dev/null"), std::io::ErrorKind::InvalidInput)
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let e = client
+        .file_download(&file_id)
+        .to_dir("/no/such/dir")
+        .unwrap_err();
+    assert!(matches!(
+        file_error(e),
+        FileError::Local {
+            kind: std::io::ErrorKind::NotFound,
+            ..
+        }
+    ));
+    // A plain file path works, and replaces what was there.
+    let dir = temp_dir("to-file");
+    let path = dir.join("hello.txt");
+    std::fs::write(&path, b"older and longer").unwrap();
+    assert_eq!(client.file_download(&file_id).to_file(&path).unwrap(), 5);
+    assert_eq!(std::fs::read(&path).unwrap(), b"hello");
+    assert_eq!(entries(&dir), ["hello.txt"]);
+}
+
+#[test]
 fn send_file_from_a_path_with_caption_reply_and_download_to_path() {
     let emu = emulator();
     let chat = chat(&emu);

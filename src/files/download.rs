@@ -118,30 +118,66 @@ impl<'a> FileDownload<'a> {
         self
     }
 
-    /// Downloads into `out`; returns the byte count.
+    /// Downloads into `out`; returns the byte count. An error writing to
+    /// `out` is [`Error::Io`].
     pub fn to_writer<W: Write + ?Sized>(mut self, out: &mut W) -> Result<u64> {
         let target = self.target()?;
-        self.fetch(&target, out)
+        self.fetch(&target, out, Error::Io)
     }
 
     /// Downloads into directory `dir` (see [`Client::download_to_path`]).
+    /// Local failures (the directory, a full disk) are [`FileError::Local`].
     pub fn to_dir(mut self, dir: impl AsRef<Path>) -> Result<PathBuf> {
         let dir = dir.as_ref();
         if !std::fs::metadata(dir).map(|m| m.is_dir()).unwrap_or(false) {
-            return Err(Error::Io(io::Error::new(
-                io::ErrorKind::NotFound,
-                format!("{} is not a directory", dir.display()),
-            )));
+            let e = io::Error::new(io::ErrorKind::NotFound, "not a directory");
+            return Err(FileError::local(dir, &e).into());
         }
         let target = self.target()?;
         let name = sanitize(&target.name);
-        let mut temp = TempFile::create(dir, &name)?;
+        let path = self.write_complete(&target, dir, &name, self.overwrite)?;
+        Ok(path)
+    }
+
+    /// Downloads into the file `path`, creating or replacing it; returns
+    /// the byte count. The bytes go to a temporary file beside it, which
+    /// takes the name only once complete and verified: a failed or
+    /// interrupted download leaves `path` as it was. A symbolic link is
+    /// followed (the file it names is replaced); anything else that is not
+    /// a regular file is refused. Local failures are [`FileError::Local`].
+    pub fn to_file(mut self, path: impl AsRef<Path>) -> Result<u64> {
+        let path = replaceable_file(path.as_ref())?;
+        let local = |e: &io::Error| Error::from(FileError::local(&path, e));
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| local(&io::Error::other("not a file name")))?;
+        let target = self.target()?;
+        self.write_complete(&target, dir, name, true)?;
+        Ok(target.size)
+    }
+
+    /// Fetches `target` into a temporary file in `dir`, then names it
+    /// `name` (see [`TempFile::persist`]).
+    fn write_complete(
+        &mut self,
+        target: &Target,
+        dir: &Path,
+        name: &str,
+        overwrite: bool,
+    ) -> Result<PathBuf> {
+        let at_dir = |e: io::Error| Error::from(FileError::local(dir, &e));
+        let mut temp = TempFile::create(dir, name).map_err(at_dir)?;
         {
-            let mut out = BufWriter::with_capacity(CHUNK, temp.file()?);
-            self.fetch(&target, &mut out)?;
-            out.flush()?;
+            let mut out = BufWriter::with_capacity(CHUNK, temp.file().map_err(at_dir)?);
+            self.fetch(target, &mut out, at_dir)?;
+            out.flush().map_err(at_dir)?;
         }
-        Ok(temp.persist(dir, &name, self.overwrite)?)
+        temp.persist(dir, name, overwrite).map_err(at_dir)
     }
 
     /// Waits for the file and picks the file or the preview.
@@ -177,7 +213,12 @@ impl<'a> FileDownload<'a> {
     }
 
     /// `GET` the target into `out`, counting and verifying the bytes.
-    fn fetch<W: Write + ?Sized>(&mut self, target: &Target, out: &mut W) -> Result<u64> {
+    fn fetch<W: Write + ?Sized>(
+        &mut self,
+        target: &Target,
+        out: &mut W,
+        write_error: impl Fn(io::Error) -> Error,
+    ) -> Result<u64> {
         let inner = self.client.inner();
         let url = if inner.config.rewrite_download_urls {
             inner.config.endpoint.rebase(&target.url)
@@ -235,7 +276,7 @@ impl<'a> FileDownload<'a> {
             if total > expected {
                 return Err(mismatch(total).into());
             }
-            out.write_all(&buf[..n])?;
+            out.write_all(&buf[..n]).map_err(&write_error)?;
             received = total;
             if let Some(progress) = self.progress.as_mut() {
                 progress(received, expected);
@@ -249,8 +290,28 @@ impl<'a> FileDownload<'a> {
                 progress(0, 0);
             }
         }
-        out.flush()?;
+        out.flush().map_err(&write_error)?;
         Ok(received)
+    }
+}
+
+/// The regular file a download to `path` replaces (a symbolic link's
+/// target), or `path` itself when nothing is there yet.
+fn replaceable_file(path: &Path) -> Result<PathBuf> {
+    let local = |e: io::Error| Error::from(FileError::local(path, &e));
+    let real = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path).map_err(local)?,
+        Ok(_) => path.to_path_buf(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(path.to_path_buf()),
+        Err(e) => return Err(local(e)),
+    };
+    match std::fs::metadata(&real) {
+        Ok(m) if m.is_file() => Ok(real),
+        Ok(_) => Err(local(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ))),
+        Err(e) => Err(local(e)),
     }
 }
 

@@ -96,6 +96,29 @@ pub enum FileError {
         /// The server's description.
         description: String,
     },
+    /// A local file of a download could not be created, written or named
+    /// (a full disk, no permission, something other than a file in the
+    /// way). The server side went well or was not reached yet.
+    #[error("{}: {message}", path.display())]
+    Local {
+        /// The file or directory concerned.
+        path: std::path::PathBuf,
+        /// What kind of I/O error it was.
+        kind: std::io::ErrorKind,
+        /// The error's text.
+        message: String,
+    },
+}
+
+impl FileError {
+    /// A local I/O error about `path`.
+    pub(crate) fn local(path: &std::path::Path, e: &std::io::Error) -> FileError {
+        FileError::Local {
+            path: path.to_path_buf(),
+            kind: e.kind(),
+            message: e.to_string(),
+        }
+    }
 }
 
 fn extension_words(extension: &Option<String>, mode: &ExtensionsMode) -> String {

@@ -105,7 +105,7 @@ impl fmt::Debug for Endpoint {
 /// only, with any user info masked. The path and query are dropped (they
 /// are ignored anyway, and a query may carry a token); so is a password
 /// written before the host.
-fn shown(url: &str) -> String {
+pub(crate) fn shown(url: &str) -> String {
     let url = url.trim();
     let (scheme, rest) = match url.split_once("://") {
         Some((scheme, rest)) => (Some(scheme), rest),

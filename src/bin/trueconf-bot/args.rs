@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
 use trueconf_bot::protocol::ParseMode;
+use trueconf_bot::ClientBuilder;
 
 const AFTER_HELP: &str = "\
 Results go to stdout as JSON (one object per line for lists and streams);
@@ -72,7 +73,7 @@ pub struct ConnArgs {
     pub token: Option<String>,
     /// Accept any TLS certificate (self-signed servers); gives up protection
     /// against impostors
-    #[arg(long, env = "TRUECONF_INSECURE")]
+    #[arg(long, env = "TRUECONF_INSECURE", value_parser = clap::builder::BoolishValueParser::new())]
     pub insecure: bool,
     /// Also trust the CA certificates in this PEM file
     #[arg(long, env = "TRUECONF_CA_CERT", value_name = "PEM")]
@@ -86,7 +87,13 @@ impl std::fmt::Debug for ConnArgs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let hidden = |v: &Option<String>| v.as_ref().map(|_| "***");
         f.debug_struct("ConnArgs")
-            .field("server", &self.server)
+            .field(
+                "server",
+                &self
+                    .server
+                    .as_deref()
+                    .map(|url| ClientBuilder::new(url).display_url()),
+            )
             .field("user", &self.user)
             .field("password", &hidden(&self.password))
             .field("token", &hidden(&self.token))
@@ -365,9 +372,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn debug_hides_password_and_token() {
+    fn debug_hides_password_token_and_url_secrets() {
         let cli = Cli::try_parse_from([
             "trueconf-bot",
+            "--server",
+            "https://bot:url-secret@h/?token=query-secret",
             "--password",
             "pw-secret",
             "--token",
@@ -376,10 +385,9 @@ mod tests {
         ])
         .unwrap();
         let text = format!("{cli:?}");
-        assert!(
-            !text.contains("pw-secret") && !text.contains("tok-secret"),
-            "{text}"
-        );
+        for secret in ["pw-secret", "tok-secret", "url-secret", "query-secret"] {
+            assert!(!text.contains(secret), "{text}");
+        }
     }
     use clap::CommandFactory;
 

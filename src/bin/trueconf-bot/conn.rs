@@ -137,8 +137,7 @@ impl Settings {
         if !reconnect {
             builder = builder.reconnect(ReconnectPolicy::disabled());
         }
-        builder
-            .connect()
-            .map_err(|e| Failure::connect(&self.server, e))
+        let shown = builder.display_url();
+        builder.connect().map_err(|e| Failure::connect(&shown, e))
     }
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Display;
 use std::path::Path;
-use trueconf_bot::{Error, TimeoutKind};
+use trueconf_bot::{Error, FileError, TimeoutKind};
 
 /// The server answered with an error.
 pub const SERVER_ERROR: u8 = 1;
@@ -69,9 +69,9 @@ pub fn exit_code(e: &Error) -> u8 {
     match e {
         // 200..=204 are the authorization codes: the session was refused.
         Error::Api { code, .. } if (200..=204).contains(&code.code()) => CONNECTION,
-        Error::Api { .. } | Error::Http { .. } | Error::File(_) | Error::Decode { .. } => {
-            SERVER_ERROR
-        }
+        Error::Api { .. } | Error::Http { .. } | Error::Decode { .. } => SERVER_ERROR,
+        Error::File(FileError::Local { .. }) => USAGE,
+        Error::File(_) => SERVER_ERROR,
         Error::Timeout {
             kind: TimeoutKind::FileReady,
             ..
@@ -96,6 +96,12 @@ mod tests {
         assert_eq!(exit_code(&api(203)), CONNECTION);
         assert_eq!(exit_code(&Error::Closed), CONNECTION);
         assert_eq!(exit_code(&Error::Config("x".into())), USAGE);
+        let full_disk = FileError::Local {
+            path: "out.bin".into(),
+            kind: std::io::ErrorKind::StorageFull,
+            message: "No space left on device".into(),
+        };
+        assert_eq!(exit_code(&Error::File(full_disk)), USAGE);
         let f = Failure::from(api(304));
         assert!(f.message.contains("304") && f.message.contains("chat not found"));
     }

@@ -6,7 +6,6 @@ use crate::output::emit;
 use crate::progress::Progress;
 use serde_json::json;
 use std::fs::File;
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use trueconf_bot::protocol::ParseMode;
 use trueconf_bot::Client;
@@ -69,7 +68,7 @@ enum Destination {
     /// A directory: the server's file name, sanitised, never replacing a
     /// file already there.
     Dir(PathBuf),
-    /// This file, created or replaced.
+    /// This file, created or replaced once the download is complete.
     File(PathBuf),
 }
 
@@ -94,6 +93,9 @@ impl Download {
                 };
                 if !parent.is_dir() {
                     return Err(Failure::local(&parent, "no such directory"));
+                }
+                if path.exists() && !path.is_file() {
+                    return Err(Failure::local(&path, "not a regular file"));
                 }
                 Destination::File(path)
             }
@@ -126,21 +128,10 @@ impl Download {
                 (path, size)
             }
             Destination::File(path) => {
-                let file = File::create(&path).map_err(|e| Failure::local(&path, e))?;
-                let mut out = BufWriter::new(file);
-                let written = download.to_writer(&mut out).and_then(|n| {
-                    std::io::Write::flush(&mut out)?;
-                    Ok(n)
-                });
+                // Replaced only once the download is complete.
+                let size = download.to_file(&path);
                 bar.finish();
-                match written {
-                    Ok(n) => (path, n),
-                    Err(e) => {
-                        drop(out);
-                        let _ = std::fs::remove_file(&path);
-                        return Err(e.into());
-                    }
-                }
+                (path, size?)
             }
         };
         emit(&json!({ "path": path.to_string_lossy(), "size": size }))

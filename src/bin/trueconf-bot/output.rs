@@ -42,5 +42,33 @@ pub fn arg_or_stdin(value: String) -> Result<String, Failure> {
 
 /// A line for the person at the terminal (stderr).
 pub fn note(message: impl std::fmt::Display) {
+    let message = terminal_safe(&message.to_string());
     let _ = writeln!(io::stderr().lock(), "trueconf-bot: {message}");
+}
+
+/// `text` with control characters (which a server's words in an error
+/// could use to drive the terminal) written as escapes such as `\u{1b}`.
+fn terminal_safe(text: &str) -> String {
+    let mut safe = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            safe.extend(c.escape_default());
+        } else {
+            safe.push(c);
+        }
+    }
+    safe
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notes_cannot_drive_the_terminal() {
+        assert_eq!(
+            terminal_safe("refused: \u{1b}[2Jgone\r\nok é"),
+            "refused: \\u{1b}[2Jgone\\r\\nok é"
+        );
+    }
 }
