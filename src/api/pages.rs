@@ -143,12 +143,20 @@ impl Iterator for HistoryPages<'_> {
             let mut request =
                 crate::protocol::methods::GetChatHistory::new(self.chat_id.clone(), self.page_size);
             if let Some(from) = &self.oldest {
-                request = request.from_message(from.clone());
+                // The guide's server starts the page with `fromMessageId`
+                // itself: ask for one more, so that every page brings
+                // `page_size` new messages (and a page size of 1 moves on).
+                request = crate::protocol::methods::GetChatHistory::new(
+                    self.chat_id.clone(),
+                    self.page_size.saturating_add(1),
+                )
+                .from_message(from.clone());
             }
             match self.client.request(&request) {
                 Ok(page) => {
-                    // Whether `fromMessageId` itself is included varies:
-                    // skip it so each message is yielded once.
+                    // Servers that leave `fromMessageId` out exist too: skip
+                    // it where it is included, so each message is yielded
+                    // once either way.
                     let fresh: Vec<Envelope> = page
                         .messages
                         .into_iter()

@@ -193,10 +193,12 @@ impl World {
     }
 
     /// `getChatHistory {chatId, count, fromMessageId?}` -> `{chatId, count,
-    /// messages}`, newest first. `fromMessageId` is exclusive: the page holds
-    /// up to `count` messages older than it (306 when it is not a visible
-    /// message of that chat), so a client pages back by passing the oldest
-    /// id it has. Reading the newest page marks the chat read.
+    /// messages}`, newest first. As the guide has it, messages are returned
+    /// "from the newest message (or from fromMessageId) to the oldest": the
+    /// page starts with `fromMessageId` itself (306 when it is not a visible
+    /// message of that chat), so a client paging back by the oldest id it
+    /// has gets that message again first. Reading the newest page marks the
+    /// chat read.
     pub(super) fn get_chat_history(
         &mut self,
         actor: &str,
@@ -207,7 +209,7 @@ impl World {
         let (chat, role) = self.member_chat(&req.chat_id, actor)?;
         World::require(chat, role, Action::Read)?;
         let before = match &req.from_message_id {
-            Some(id) => self.reply_target(chat, id, actor)?.1,
+            Some(id) => self.reply_target(chat, id, actor)?.1.saturating_add(1),
             None => chat.next_box,
         };
         // Nothing below the actor's visibility mark can show: skip it.

@@ -225,7 +225,7 @@ fn get_message_by_id_is_flat() {
 }
 
 #[test]
-fn history_is_newest_first_and_pages_back_exclusively() {
+fn history_is_newest_first_and_pages_back_from_the_given_message() {
     let mut t = T::new();
     let chat = t.group("bot", &[]);
     let ids: Vec<String> = (0..7)
@@ -248,10 +248,13 @@ fn history_is_newest_first_and_pages_back_exclusively() {
     );
     assert_eq!(
         page(&mut t, json!(ids[4])),
-        vec![ids[3].clone(), ids[2].clone(), ids[1].clone()]
+        vec![ids[4].clone(), ids[3].clone(), ids[2].clone()]
     );
-    assert_eq!(page(&mut t, json!(ids[1])), vec![ids[0].clone()]);
-    assert!(page(&mut t, json!(ids[0])).is_empty());
+    assert_eq!(
+        page(&mut t, json!(ids[1])),
+        vec![ids[1].clone(), ids[0].clone()]
+    );
+    assert_eq!(page(&mut t, json!(ids[0])), vec![ids[0].clone()]);
     // Entries carry both the flat chatId and the nested chat.
     let h = t.history("bot", &chat);
     assert_eq!(h[0]["chatId"], chat.as_str());
