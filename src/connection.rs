@@ -609,19 +609,19 @@ impl Inner {
 
     /// Routes one incoming frame: responses to their callers, server
     /// requests to the event queue (then acknowledged).
-    pub(crate) fn dispatch(&self, incoming: Incoming, sink: &mut Sink<'_>) {
+    pub(crate) fn dispatch(&self, incoming: Incoming, sink: &mut Sink) {
         self.route(incoming, sink, None);
     }
 
     /// [`Inner::dispatch`] during authentication: server requests are held
     /// in `early` (not queued, not acknowledged) until the link is announced
     /// ([`Inner::announce`]).
-    fn dispatch_holding(&self, incoming: Incoming, sink: &mut Sink<'_>, early: &mut Early) {
+    fn dispatch_holding(&self, incoming: Incoming, sink: &mut Sink, early: &mut Early) {
         self.route(incoming, sink, Some(early));
     }
 
     /// Routes one frame; server requests go to `early` when it is given.
-    fn route(&self, incoming: Incoming, sink: &mut Sink<'_>, early: Option<&mut Early>) {
+    fn route(&self, incoming: Incoming, sink: &mut Sink, early: Option<&mut Early>) {
         let text = match incoming {
             Incoming::Text(text) => text,
             Incoming::Binary(len) => {
@@ -654,8 +654,9 @@ impl Inner {
                     return;
                 }
                 self.observe(&method, payload.as_ref().map(FramePayload::get));
-                // Acknowledged before the application sees it: whatever the
-                // application sends in reaction goes out after the ack.
+                // The ack is written before this thread lets go of the
+                // socket (see `Sink::reply`): whatever the application sends
+                // in reaction goes out after it.
                 sink.reply(|text| write_ack(text, id));
                 // Unbounded: the I/O thread never blocks on the application.
                 self.queue_event(EventItem::Wire { method, payload });
@@ -728,9 +729,10 @@ impl Inner {
         if early.is_empty() {
             return;
         }
-        // Acknowledged before the application sees them, as in
-        // [`Inner::route`]. Never blocks: the socket is only tried, and
-        // whoever holds it writes the queue when done.
+        // Acknowledged before the application sees them, so that whatever
+        // it sends in reaction goes out after the acks. Never blocks: the
+        // socket is only tried, and whoever holds it writes the queue when
+        // done.
         link.shared.enqueue_with(|q| {
             for (id, _, _) in &early {
                 q.push_text(|text| write_ack(text, *id));

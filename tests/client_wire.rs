@@ -6,6 +6,7 @@ use serde_json::json;
 use std::time::Duration;
 use support::peer::{script, Script};
 use trueconf_bot::{ApiErrorCode, Client, Error, Event, ReconnectPolicy};
+use tungstenite::Message;
 
 fn client(url: &str) -> Client {
     Client::builder(url)
@@ -157,6 +158,30 @@ fn server_requests_become_events_and_are_acknowledged() {
         other => panic!("{other:?}"),
     }
     c.close();
+    server.finish();
+}
+
+#[test]
+fn an_event_that_comes_with_the_close_is_acknowledged_before_the_close_reply() {
+    let server = Script::serve(vec![script(|peer| {
+        peer.accept_auth("bot@srv");
+        // Past authentication (events held until it ends are another path).
+        peer.send(json!({"type": 1, "id": 77, "method": "someFutureEvent", "payload": {}}));
+        assert_eq!(peer.recv(), json!({"type": 2, "id": 77}));
+        // The event and the close frame in one write: the client reads both
+        // in one pass.
+        let event = json!({"type": 1, "id": 78, "method": "someFutureEvent", "payload": {}});
+        peer.ws.write(Message::text(event.to_string())).unwrap();
+        peer.ws.close(None).unwrap();
+        peer.ws.flush().unwrap();
+        assert_eq!(peer.recv(), json!({"type": 2, "id": 78}));
+        assert!(matches!(peer.recv_message(), Message::Close(_)));
+    })]);
+    let c = client(&server.url);
+    for _ in 0..2 {
+        let event = c.events().recv_timeout(Duration::from_secs(5)).unwrap();
+        assert!(matches!(event, Some(Event::Raw { .. })), "{event:?}");
+    }
     server.finish();
 }
 

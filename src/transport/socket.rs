@@ -187,24 +187,30 @@ pub enum Incoming {
 }
 
 /// What the frame callback may do besides reading a frame.
-#[derive(Debug)]
-pub struct Sink<'a> {
-    /// The connection's outbox, which replies join at once.
-    outbox: &'a Mutex<Outbox>,
+#[derive(Debug, Default)]
+pub struct Sink {
+    /// Replies to the frame just read, written to the socket before the
+    /// next frame is read.
+    replies: Vec<Message>,
     /// A response went to a caller that leads the reads from its own epoll:
     /// the pass interrupts that wait unless it is the leader's own.
     pub wake_leader: bool,
 }
 
-impl Sink<'_> {
-    /// Queues a reply (an acknowledgement) written by `write`, to be sent
-    /// at the end of the read pass. It joins the outbox at once, so a
-    /// request the application sends in reaction to what the reply answers
-    /// goes out after it.
+impl Sink {
+    /// Replies (acknowledges) with the text `write` writes. The reply is
+    /// written (buffered) on the socket right after the callback returns,
+    /// before the next frame is read, and the reading thread holds the
+    /// socket until it is: a request the application sends in reaction to
+    /// what the reply answers goes out after it, and a close frame that
+    /// follows goes out after it too.
     pub fn reply(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
-        let mut outbox = lock(self.outbox);
-        outbox.push_text(write);
-        outbox.mark_urgent();
+        let mut text = Vec::new();
+        write(&mut text);
+        match String::from_utf8(text) {
+            Ok(text) => self.replies.push(Message::text(text)),
+            Err(e) => log::error!("dropped a reply that is not UTF-8: {e}"),
+        }
     }
 }
 
@@ -397,13 +403,7 @@ impl Shared {
     /// socket turns writable.
     fn flush_locked(&self, ws: &mut WebSocket<Stream>) -> Result<(), LinkError> {
         let frames = lock(&self.outbox).take();
-        for frame in frames {
-            match ws.write(frame) {
-                Ok(()) => {}
-                Err(e) if is_would_block(&e) => {}
-                Err(e) => return Err(LinkError::from_ws(e)),
-            }
-        }
+        write_frames(ws, frames)?;
         match ws.flush() {
             Ok(()) => Ok(()),
             Err(e) if is_would_block(&e) => {
@@ -492,7 +492,7 @@ impl Shared {
     /// otherwise only if some of it is urgent.
     fn read_pass(
         &self,
-        on_frame: &mut impl FnMut(Incoming, &mut Sink<'_>),
+        on_frame: &mut impl FnMut(Incoming, &mut Sink),
         leader: bool,
         write_all: bool,
     ) -> Result<Pass, LinkError> {
@@ -508,10 +508,8 @@ impl Shared {
         if self.peer_closed.load(Ordering::Acquire) {
             ws.get_mut().read_to_the_end();
         }
-        let mut sink = Sink {
-            outbox: &self.outbox,
-            wake_leader: false,
-        };
+        let mut sink = Sink::default();
+        let mut replied = false;
         let mut result = Ok(());
         for _ in 0..READ_BATCH {
             match ws.read() {
@@ -527,6 +525,13 @@ impl Shared {
                             break;
                         }
                         Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
+                    }
+                    if !sink.replies.is_empty() {
+                        replied = true;
+                        if let Err(e) = write_frames(&mut ws, sink.replies.drain(..)) {
+                            result = Err(e);
+                            break;
+                        }
                     }
                 }
                 Err(e) if is_would_block(&e) => {
@@ -544,7 +549,7 @@ impl Shared {
         }
         self.undrained.store(!pass.drained, Ordering::Relaxed);
         let urgent = lock(&self.outbox).is_urgent();
-        if result.is_ok() && (write_all || urgent) {
+        if result.is_ok() && (write_all || urgent || replied) {
             result = self.flush_locked(&mut ws);
         }
         drop(ws);
@@ -595,7 +600,7 @@ impl Leader<'_> {
         &mut self,
         deadline: Instant,
         done: impl Fn() -> bool,
-        mut on_frame: impl FnMut(Incoming, &mut Sink<'_>),
+        mut on_frame: impl FnMut(Incoming, &mut Sink),
     ) -> Led {
         let shared = self.shared;
         let Some(lead) = self.poll.as_mut() else {
@@ -741,7 +746,7 @@ impl Driver {
     pub fn turn(
         &mut self,
         timeout: Option<Duration>,
-        mut on_frame: impl FnMut(Incoming, &mut Sink<'_>),
+        mut on_frame: impl FnMut(Incoming, &mut Sink),
     ) -> Result<Turn, LinkError> {
         let mut turn = Turn::default();
         // While input is not watched here, tick to hand it back in time.
@@ -859,6 +864,23 @@ impl Driver {
             }
         }
     }
+}
+
+/// Writes frames into the socket's buffers (a `write` happens only when
+/// they fill up). `WouldBlock` is not an error: the frame is queued and
+/// goes out with the next flush.
+fn write_frames(
+    ws: &mut WebSocket<Stream>,
+    frames: impl IntoIterator<Item = Message>,
+) -> Result<(), LinkError> {
+    for frame in frames {
+        match ws.write(frame) {
+            Ok(()) => {}
+            Err(e) if is_would_block(&e) => {}
+            Err(e) => return Err(LinkError::from_ws(e)),
+        }
+    }
+    Ok(())
 }
 
 /// Locks a mutex, recovering from poisoning (a panicking holder never leaves
