@@ -435,6 +435,7 @@ fn download_waits_for_upload(progress_event: &str) {
     emu.advance_upload(&file.file_id, bytes.len() as u64);
     let got = download.join().unwrap().unwrap();
     assert!(got == bytes, "downloaded bytes differ");
+    wait_for_answer(&emu, "unsubscribeFileProgress");
     let unsubscribed = sent(&emu, "unsubscribeFileProgress");
     assert_eq!(unsubscribed.len(), 1);
     assert_eq!(unsubscribed[0]["payload"]["fileId"], file.file_id.as_str());
@@ -485,9 +486,47 @@ fn a_file_that_never_finishes_uploading_times_out_and_unsubscribes() {
         ),
         "{e:?}"
     );
+    wait_for_answer(&emu, "unsubscribeFileProgress");
     assert_eq!(sent(&emu, "unsubscribeFileProgress").len(), 1);
     assert!(entries(&dir).is_empty());
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_wait_that_times_out_does_not_wait_on_a_silent_server_to_unsubscribe() {
+    let emu = emulator();
+    let chat = chat(&emu);
+    let file = emu
+        .user("alice")
+        .send_file(&chat, "slow.bin", b"12345")
+        .unwrap();
+    emu.advance_upload(&file.file_id, 2);
+    let client = connect(emu.url()); // 10 s request timeout
+    let started = Instant::now();
+    let waiting = {
+        let client = client.clone();
+        let file_id = file.file_id.clone();
+        std::thread::spawn(move || client.wait_file_ready(&file_id, Duration::from_secs(1)))
+    };
+    // Subscribed, and the state asked once more: then the server goes
+    // silent, and will not answer the unsubscription either.
+    wait_for_answer(&emu, "subscribeFileProgress");
+    wait_for_answers(&emu, "getFileInfo", 2);
+    emu.faults().stall(true);
+    let e = waiting.join().unwrap().unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Timeout {
+                kind: TimeoutKind::FileReady,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(5), "the 1 s wait took {took:?}");
+    emu.faults().stall(false);
 }
 
 /// A client that reconnects at once (20 ms backoff) when its connection
@@ -604,6 +643,7 @@ fn assert_ready_in_time(
 /// Asserts the wait subscribed twice, on two connections, and unsubscribed
 /// once, on the connection that holds the subscription; returns both.
 fn assert_subscribed_again(emu: &Emulator) -> Vec<u64> {
+    wait_for_answer(emu, "unsubscribeFileProgress");
     let subscribed = connections_of(emu, "subscribeFileProgress");
     assert_eq!(subscribed.len(), 2, "subscribed on {subscribed:?}");
     assert_ne!(

@@ -46,8 +46,10 @@ impl Client {
     /// When the connection drops during the wait, the wait goes on across
     /// the reconnection: on the new connection it subscribes again and asks
     /// for the file's state again (the upload may have finished while the
-    /// client was disconnected). Each request during the wait is bounded by
-    /// the client's request timeout and by what is left of `timeout`.
+    /// client was disconnected). The first look at the file's state is
+    /// bounded by the client's request timeout (so that a `timeout` of zero
+    /// still looks); each request of the wait after it by that and by what
+    /// is left of `timeout`. Unsubscribing does not wait for its answer.
     ///
     /// Progress events still reach [`Client::events`] as usual.
     pub fn wait_file_ready(&self, file_id: &str, timeout: Duration) -> Result<FileInfo> {
@@ -73,7 +75,10 @@ impl Client {
         };
         let waited = wait.run(info.size);
         if wait.subscribed_on_current_link() {
-            if let Err(e) = self.unsubscribe_file_progress(file_id) {
+            // Sent without waiting for the answer: the wait is over (maybe
+            // at its deadline), and a server that does not answer must not
+            // stretch it.
+            if let Err(e) = self.unsubscribe_file_progress_pending(file_id) {
                 log::debug!("unsubscribing from the progress of {file_id}: {e}");
             }
         }
