@@ -463,16 +463,11 @@ fn a_file_still_uploading_is_waited_for_with_the_spec_uploading_progress() {
 #[test]
 fn a_file_that_never_finishes_uploading_times_out_and_unsubscribes() {
     let emu = emulator();
-    let chat = chat(&emu);
-    let file = emu
-        .user("alice")
-        .send_file(&chat, "slow.bin", b"12345")
-        .unwrap();
-    emu.advance_upload(&file.file_id, 2);
+    let file_id = uploading_file(&emu, 5, 2);
     let client = connect(emu.url());
     let dir = temp_dir("timeout");
     let e = client
-        .file_download(&file.file_id)
+        .file_download(&file_id)
         .ready_timeout(Duration::from_secs(2))
         .to_dir(&dir)
         .unwrap_err();
@@ -495,17 +490,12 @@ fn a_file_that_never_finishes_uploading_times_out_and_unsubscribes() {
 #[test]
 fn a_wait_that_times_out_does_not_wait_on_a_silent_server_to_unsubscribe() {
     let emu = emulator();
-    let chat = chat(&emu);
-    let file = emu
-        .user("alice")
-        .send_file(&chat, "slow.bin", b"12345")
-        .unwrap();
-    emu.advance_upload(&file.file_id, 2);
+    let file_id = uploading_file(&emu, 5, 2);
     let client = connect(emu.url()); // 10 s request timeout
     let started = Instant::now();
     let waiting = {
         let client = client.clone();
-        let file_id = file.file_id.clone();
+        let file_id = file_id.clone();
         std::thread::spawn(move || client.wait_file_ready(&file_id, Duration::from_secs(1)))
     };
     // Subscribed, and the state asked once more: then the server goes
