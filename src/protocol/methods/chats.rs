@@ -135,10 +135,8 @@ impl Method for GetChatById {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GetChats {
     /// At most this many chats.
-    #[serde(deserialize_with = "lenient::u32_any")]
     pub count: u32,
     /// The page number, from 1.
-    #[serde(deserialize_with = "lenient::u32_any")]
     pub page: u32,
 }
 
@@ -200,7 +198,7 @@ pub struct ClearHistory {
     /// The chat.
     pub chat_id: String,
     /// For everyone (`true`) or only for the bot.
-    #[serde(default, deserialize_with = "lenient::bool_any")]
+    #[serde(default)]
     pub for_all: bool,
 }
 

@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "camelCase")]
 pub struct UploadFile {
     /// The file's size in bytes.
-    #[serde(deserialize_with = "lenient::u64_any")]
     pub file_size: u64,
     /// The file's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]

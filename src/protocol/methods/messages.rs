@@ -204,7 +204,6 @@ pub struct GetChatHistory {
     /// The chat.
     pub chat_id: String,
     /// At most this many messages.
-    #[serde(deserialize_with = "lenient::u32_any")]
     pub count: u32,
     /// Start from this message instead of the newest.
     #[serde(default)]
@@ -263,7 +262,7 @@ pub struct RemoveMessage {
     /// The message.
     pub message_id: String,
     /// For everyone (`true`) or only for the bot.
-    #[serde(default, deserialize_with = "lenient::bool_any")]
+    #[serde(default)]
     pub for_all: bool,
 }
 

@@ -1,7 +1,6 @@
 //! Participant methods: add, remove, check, look up, list, change role.
 
 use super::{checks, Empty, ResultResponse};
-use crate::protocol::lenient;
 use crate::protocol::{ChatParticipant, InvalidInput, Method, ParticipantList, ParticipantRole};
 use serde::{Deserialize, Serialize};
 
@@ -136,11 +135,9 @@ pub struct GetChatParticipants {
     /// The chat.
     pub chat_id: String,
     /// Participants per page.
-    #[serde(deserialize_with = "lenient::u32_any")]
     pub page_size: u32,
     /// The page (the server starts at offset `pageSize * pageNumber`; the
     /// spec's example asks for page 1).
-    #[serde(deserialize_with = "lenient::u32_any")]
     pub page_number: u32,
 }
 

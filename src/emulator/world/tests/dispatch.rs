@@ -38,11 +38,25 @@ fn payloads_that_do_not_decode_are_399() {
     assert_eq!(t.err("bot", "sendMessage", c), WRONG_PAYLOAD);
     let c = json!({"chatId": chat, "content": "hi"});
     assert_eq!(t.err("bot", "sendMessage", c), WRONG_PAYLOAD);
-    // Numbers as strings are read, as the shared wire types read them.
+    // Numbers and booleans must be JSON numbers and booleans, as the
+    // guide's types say: a string in their place is refused.
+    let c = json!({"chatId": chat, "count": "10"});
+    assert_eq!(t.err("bot", "getChatHistory", c), WRONG_PAYLOAD);
+    let c = json!({"count": 10, "page": "1"});
+    assert_eq!(t.err("bot", "getChats", c), WRONG_PAYLOAD);
+    let c = json!({"chatId": chat, "pageSize": "10", "pageNumber": 1});
+    assert_eq!(t.err("bot", "getChatParticipants", c), WRONG_PAYLOAD);
+    let c = json!({"fileSize": "5", "fileName": "a.txt"});
+    assert_eq!(t.err("bot", "uploadFile", c), WRONG_PAYLOAD);
+    let c = json!({"chatId": chat, "forAll": "true"});
+    assert_eq!(t.err("bot", "clearHistory", c), WRONG_PAYLOAD);
+    let sent = t.send("bot", &chat, "x");
+    let c = json!({"messageId": sent, "forAll": 1});
+    assert_eq!(t.err("bot", "removeMessage", c), WRONG_PAYLOAD);
     t.ok(
         "bot",
         "getChatHistory",
-        json!({"chatId": chat, "count": "10"}),
+        json!({"chatId": chat, "count": 10}),
     );
     // An absent payload is fine where nothing is required.
     let r = t.w.handle(
