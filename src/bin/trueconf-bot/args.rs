@@ -17,7 +17,8 @@ Results go to stdout as JSON (one object per line for lists and streams);
 messages for people and progress bars go to stderr.
 
 Exit status: 0 success, 1 the server answered with an error,
-2 usage error, 3 connection or authentication failure.";
+2 usage error or an unusable local file, 3 connection or
+authentication failure.";
 
 const EMULATOR_AFTER_HELP: &str = "\
 The first stdout line is {\"listening\": URL, \"websocket\": WS_URL} (with
