@@ -328,6 +328,7 @@ impl ClientBuilder {
 
     /// Why the CA certificates given so far cannot be used, if they cannot
     /// (reported by `connect`).
+    #[cfg(feature = "ffi")]
     pub(crate) fn ca_problem(&self) -> Option<&str> {
         self.ca_error.as_deref()
     }

@@ -6,8 +6,10 @@
 mod support;
 
 use serde_json::{json, Value};
+use std::fs::Permissions;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -229,18 +231,23 @@ fn close_stops_a_download_and_an_upload_under_way() {
     assert_eq!(sent(&emu, "sendFile").len(), 1);
 }
 
-#[test]
-fn local_trouble_with_a_download_is_a_local_file_error() {
-    let emu = emulator();
-    let chat = chat(&emu);
+/// A client, and the id of a 5-byte file `hello.txt` it sent to Alice.
+fn client_with_hello_file(emu: &Emulator) -> (Client, String) {
     let client = connect(emu.url());
     let file_id = client
-        .file_upload(&chat)
+        .file_upload(chat(emu))
         .reader(&b"hello"[..], 5, "hello.txt")
         .send()
         .unwrap()
         .file_id
         .expect("fileId");
+    (client, file_id)
+}
+
+#[test]
+fn local_trouble_with_a_download_is_a_local_file_error() {
+    let emu = emulator();
+    let (client, file_id) = client_with_hello_file(&emu);
     let e = client
         .file_download(&file_id)
         .to_file("/dev/null")
@@ -265,13 +272,56 @@ fn local_trouble_with_a_download_is_a_local_file_error() {
             ..
         }
     ));
-    // A plain file path works, and replaces what was there.
+    // A read-only file is left alone.
     let dir = temp_dir("to-file");
+    let kept = dir.join("kept.txt");
+    std::fs::write(&kept, b"keep me").unwrap();
+    std::fs::set_permissions(&kept, Permissions::from_mode(0o444)).unwrap();
+    let e = client.file_download(&file_id).to_file(&kept).unwrap_err();
+    assert!(matches!(
+        file_error(e),
+        FileError::Local {
+            kind: std::io::ErrorKind::PermissionDenied,
+            ..
+        }
+    ));
+    assert_eq!(std::fs::read(&kept).unwrap(), b"keep me");
+    std::fs::remove_file(&kept).unwrap();
+}
+
+#[test]
+fn to_file_replaces_a_file_keeping_its_permissions_and_creates_a_links_target() {
+    let emu = emulator();
+    let (client, file_id) = client_with_hello_file(&emu);
+    let dir = temp_dir("to-file-replace");
+    // A private file stays private.
     let path = dir.join("hello.txt");
     std::fs::write(&path, b"older and longer").unwrap();
+    std::fs::set_permissions(&path, Permissions::from_mode(0o600)).unwrap();
     assert_eq!(client.file_download(&file_id).to_file(&path).unwrap(), 5);
     assert_eq!(std::fs::read(&path).unwrap(), b"hello");
-    assert_eq!(entries(&dir), ["hello.txt"]);
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    // A link to a file not there yet: the file is created, the link kept.
+    let link = dir.join("link.txt");
+    std::os::unix::fs::symlink("created.txt", &link).unwrap();
+    client.file_download(&file_id).to_file(&link).unwrap();
+    assert_eq!(std::fs::read(dir.join("created.txt")).unwrap(), b"hello");
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    // A name as long as a file name may be.
+    let long = dir.join(format!("{}.txt", "n".repeat(250)));
+    client.file_download(&file_id).to_file(&long).unwrap();
+    assert_eq!(std::fs::read(&long).unwrap(), b"hello");
+    let mut names = entries(&dir);
+    names.retain(|n| !n.starts_with("nnn"));
+    assert_eq!(
+        names,
+        ["created.txt", "hello.txt", "link.txt"],
+        "no temporary file left"
+    );
 }
 
 #[test]
@@ -496,7 +546,7 @@ fn a_wait_that_times_out_does_not_wait_on_a_silent_server_to_unsubscribe() {
     let waiting = {
         let client = client.clone();
         let file_id = file_id.clone();
-        std::thread::spawn(move || client.wait_file_ready(&file_id, Duration::from_secs(1)))
+        std::thread::spawn(move || client.wait_file_ready(&file_id, Duration::from_secs(3)))
     };
     // Subscribed, and the state asked once more: then the server goes
     // silent, and will not answer the unsubscription either.
@@ -515,7 +565,7 @@ fn a_wait_that_times_out_does_not_wait_on_a_silent_server_to_unsubscribe() {
         "{e:?}"
     );
     let took = started.elapsed();
-    assert!(took < Duration::from_secs(5), "the 1 s wait took {took:?}");
+    assert!(took < Duration::from_secs(7), "the 3 s wait took {took:?}");
     emu.faults().stall(false);
 }
 

@@ -86,6 +86,8 @@ impl From<Error> for FfiError {
             Error::OAuth { .. } => TcbStatus::Auth,
             Error::Decode { .. } => TcbStatus::Protocol,
             Error::Invalid(_) => TcbStatus::InvalidArgument,
+            // The local side of a transfer (a full disk): an I/O error.
+            Error::File(crate::files::FileError::Local { .. }) => TcbStatus::Io,
             Error::File(_) => TcbStatus::File,
             Error::Config(_) => TcbStatus::Config,
         };
@@ -223,6 +225,20 @@ mod tests {
         // SAFETY: ours, freed once.
         unsafe { crate::ffi::strings::tcb_string_free(message) };
         assert_eq!(text, "HTTP 500: ab\u{FFFD}cd");
+    }
+
+    #[test]
+    fn local_trouble_of_a_transfer_is_an_io_status() {
+        let full_disk = crate::files::FileError::Local {
+            path: "out.bin".into(),
+            kind: std::io::ErrorKind::StorageFull,
+            message: "No space left on device".into(),
+        };
+        assert_eq!(FfiError::from(Error::File(full_disk)).status, TcbStatus::Io);
+        let gone = crate::files::FileError::NotAvailable {
+            file_id: "f".into(),
+        };
+        assert_eq!(FfiError::from(Error::File(gone)).status, TcbStatus::File);
     }
 
     #[test]

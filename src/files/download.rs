@@ -23,7 +23,7 @@ struct Target {
 }
 
 /// A download being prepared; from [`Client::file_download`].
-#[must_use = "nothing is downloaded until to_writer() or to_dir()"]
+#[must_use = "nothing is downloaded until to_writer(), to_dir() or to_file()"]
 pub struct FileDownload<'a> {
     client: &'a Client,
     file_id: String,
@@ -113,6 +113,7 @@ impl<'a> FileDownload<'a> {
 
     /// With [`to_dir`](FileDownload::to_dir): replace an existing file of
     /// the same name instead of picking a free `name (n)` (default: off).
+    /// [`to_file`](FileDownload::to_file) always replaces the file it names.
     pub fn overwrite(mut self, overwrite: bool) -> Self {
         self.overwrite = overwrite;
         self
@@ -135,18 +136,21 @@ impl<'a> FileDownload<'a> {
         }
         let target = self.target()?;
         let name = sanitize(&target.name);
-        let path = self.write_complete(&target, dir, &name, self.overwrite)?;
-        Ok(path)
+        let temp = self.fetch_to_temp(&target, dir, &name)?;
+        temp.persist(dir, &name, self.overwrite)
+            .map_err(|e| FileError::local(dir, &e).into())
     }
 
     /// Downloads into the file `path`, creating or replacing it; returns
     /// the byte count. The bytes go to a temporary file beside it, which
     /// takes the name only once complete and verified: a failed or
-    /// interrupted download leaves `path` as it was. A symbolic link is
-    /// followed (the file it names is replaced); anything else that is not
-    /// a regular file is refused. Local failures are [`FileError::Local`].
+    /// interrupted download leaves `path` as it was. A replaced file keeps
+    /// its permissions (hard links to it keep the old content). A symbolic
+    /// link is followed (the file it names is replaced or created); a
+    /// read-only file, or anything that is not a regular file, is refused.
+    /// Local failures are [`FileError::Local`].
     pub fn to_file(mut self, path: impl AsRef<Path>) -> Result<u64> {
-        let path = replaceable_file(path.as_ref())?;
+        let (path, permissions) = replaceable_file(path.as_ref())?;
         let local = |e: &io::Error| Error::from(FileError::local(&path, e));
         let dir = match path.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir,
@@ -157,19 +161,13 @@ impl<'a> FileDownload<'a> {
             .and_then(|n| n.to_str())
             .ok_or_else(|| local(&io::Error::other("not a file name")))?;
         let target = self.target()?;
-        self.write_complete(&target, dir, name, true)?;
+        self.write_complete(&target, dir, name, permissions.as_ref())?;
         Ok(target.size)
     }
 
-    /// Fetches `target` into a temporary file in `dir`, then names it
-    /// `name` (see [`TempFile::persist`]).
-    fn write_complete(
-        &mut self,
-        target: &Target,
-        dir: &Path,
-        name: &str,
-        overwrite: bool,
-    ) -> Result<PathBuf> {
+    /// Fetches `target` into a new temporary file in `dir` (named after
+    /// `name`), complete and flushed.
+    fn fetch_to_temp(&mut self, target: &Target, dir: &Path, name: &str) -> Result<TempFile> {
         let at_dir = |e: io::Error| Error::from(FileError::local(dir, &e));
         let mut temp = TempFile::create(dir, name).map_err(at_dir)?;
         {
@@ -177,7 +175,24 @@ impl<'a> FileDownload<'a> {
             self.fetch(target, &mut out, at_dir)?;
             out.flush().map_err(at_dir)?;
         }
-        temp.persist(dir, name, overwrite).map_err(at_dir)
+        Ok(temp)
+    }
+
+    /// Fetches `target` into a temporary file in `dir`, then gives it the
+    /// name `name`, replacing what is there (with its `permissions`).
+    fn write_complete(
+        &mut self,
+        target: &Target,
+        dir: &Path,
+        name: &str,
+        permissions: Option<&std::fs::Permissions>,
+    ) -> Result<PathBuf> {
+        let at_dir = |e: io::Error| Error::from(FileError::local(dir, &e));
+        let mut temp = self.fetch_to_temp(target, dir, name)?;
+        if let Some(permissions) = permissions {
+            temp.set_permissions(permissions).map_err(at_dir)?;
+        }
+        temp.persist(dir, name, true).map_err(at_dir)
     }
 
     /// Waits for the file and picks the file or the preview.
@@ -295,25 +310,39 @@ impl<'a> FileDownload<'a> {
     }
 }
 
-/// The regular file a download to `path` replaces (a symbolic link's
-/// target), or `path` itself when nothing is there yet.
-fn replaceable_file(path: &Path) -> Result<PathBuf> {
+/// The file a download to `path` writes (a symbolic link's target, even
+/// one that does not exist yet), with the permissions of the regular file
+/// it replaces; `None` when nothing is there yet.
+fn replaceable_file(path: &Path) -> Result<(PathBuf, Option<std::fs::Permissions>)> {
     let local = |e: io::Error| Error::from(FileError::local(path, &e));
-    let real = match std::fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path).map_err(local)?,
-        Ok(_) => path.to_path_buf(),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(path.to_path_buf()),
-        Err(e) => return Err(local(e)),
-    };
-    match std::fs::metadata(&real) {
-        Ok(m) if m.is_file() => Ok(real),
-        Ok(_) => Err(local(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "not a regular file",
-        ))),
-        Err(e) => Err(local(e)),
+    let mut real = path.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        match std::fs::symlink_metadata(&real) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let to = std::fs::read_link(&real).map_err(local)?;
+                real = match real.parent() {
+                    Some(dir) => dir.join(to),
+                    None => to,
+                };
+            }
+            Ok(m) if !m.is_file() => {
+                let e = io::Error::new(io::ErrorKind::InvalidInput, "not a regular file");
+                return Err(local(e));
+            }
+            Ok(m) if m.permissions().readonly() => {
+                let e = io::Error::new(io::ErrorKind::PermissionDenied, "the file is read-only");
+                return Err(local(e));
+            }
+            Ok(m) => return Ok((real, Some(m.permissions()))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((real, None)),
+            Err(e) => return Err(local(e)),
+        }
     }
+    Err(local(io::Error::other("too many levels of symbolic links")))
 }
+
+/// Symbolic links followed before giving up (as the kernel's 40).
+const MAX_LINKS: usize = 40;
 
 /// Whether a read error means the connection ended before the body did.
 fn is_cut_short(e: &io::Error) -> bool {

@@ -96,6 +96,13 @@ pub(crate) struct TempFile {
 impl TempFile {
     /// Creates `.<name>.<random>.part` in `dir` (never an existing file).
     pub(crate) fn create(dir: &Path, name: &str) -> io::Result<TempFile> {
+        // Room for the dot, the suffix and `.part` within a file name's
+        // 255 bytes, whatever the length of `name`.
+        let name = if name.len() > MAX_NAME_BYTES {
+            shorten(name)
+        } else {
+            name.to_string()
+        };
         let mut last_error = None;
         for _ in 0..16 {
             let path = dir.join(format!(".{name}.{:016x}.part", crate::config::random_u64()));
@@ -118,6 +125,11 @@ impl TempFile {
         self.file
             .as_mut()
             .ok_or_else(|| io::Error::other("the temporary file is closed"))
+    }
+
+    /// Gives the file the permissions `like` has (before it replaces it).
+    pub(crate) fn set_permissions(&mut self, like: &std::fs::Permissions) -> io::Result<()> {
+        self.file()?.set_permissions(like.clone())
     }
 
     /// Gives the complete file its name in `dir`: `name`, or with

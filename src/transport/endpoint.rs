@@ -111,10 +111,12 @@ pub(crate) fn shown(url: &str) -> String {
         Some((scheme, rest)) => (Some(scheme), rest),
         None => (None, url),
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let authority = match authority.rsplit_once('@') {
-        Some((_, host)) => format!("***@{host}"),
-        None => authority.to_string(),
+    // User info may hold a `/` (a password): mask up to the last `@`
+    // before the query, wherever the path seems to start.
+    let before_query = rest.split(['?', '#']).next().unwrap_or("");
+    let authority = match before_query.rsplit_once('@') {
+        Some((_, after)) => format!("***@{}", after.split('/').next().unwrap_or("")),
+        None => before_query.split('/').next().unwrap_or("").to_string(),
     };
     match scheme {
         Some(scheme) => format!("{scheme}://{authority}"),
@@ -166,6 +168,11 @@ mod tests {
         assert_eq!(
             message("https://video.example.com:x/?access_token=SECRET"),
             "configuration error: server URL \"https://video.example.com:x\": \
+             the port is not a number"
+        );
+        assert_eq!(
+            message("https://bot:pa/ss@video.example.com"),
+            "configuration error: server URL \"https://***@video.example.com\": \
              the port is not a number"
         );
         assert_eq!(

@@ -249,7 +249,7 @@ pub struct HistoryArgs {
     #[arg(long, default_value_t = 50, value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..))]
     pub count: u32,
-    /// Start before this message instead of at the newest
+    /// Start at this message (it comes first) instead of at the newest
     #[arg(long, value_name = "MSG_ID")]
     pub from: Option<String>,
     #[command(flatten)]
