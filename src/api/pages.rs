@@ -140,18 +140,17 @@ impl Iterator for HistoryPages<'_> {
     type Item = Result<Envelope>;
     fn next(&mut self) -> Option<Result<Envelope>> {
         if self.buffer.is_empty() && !self.done {
-            let mut request =
-                crate::protocol::methods::GetChatHistory::new(self.chat_id.clone(), self.page_size);
-            if let Some(from) = &self.oldest {
+            use crate::protocol::methods::GetChatHistory;
+            let request = match &self.oldest {
+                None => GetChatHistory::new(self.chat_id.clone(), self.page_size),
                 // The guide's server starts the page with `fromMessageId`
                 // itself: ask for one more, so that every page brings
                 // `page_size` new messages (and a page size of 1 moves on).
-                request = crate::protocol::methods::GetChatHistory::new(
-                    self.chat_id.clone(),
-                    self.page_size.saturating_add(1),
-                )
-                .from_message(from.clone());
-            }
+                Some(from) => {
+                    GetChatHistory::new(self.chat_id.clone(), self.page_size.saturating_add(1))
+                        .from_message(from.clone())
+                }
+            };
             match self.client.request(&request) {
                 Ok(page) => {
                     // Servers that leave `fromMessageId` out exist too: skip

@@ -161,7 +161,11 @@ impl<'a> FileDownload<'a> {
             .and_then(|n| n.to_str())
             .ok_or_else(|| local(&io::Error::other("not a file name")))?;
         let target = self.target()?;
-        self.write_complete(&target, dir, name, permissions.as_ref())?;
+        let mut temp = self.fetch_to_temp(&target, dir, name)?;
+        if let Some(permissions) = &permissions {
+            temp.set_permissions(permissions).map_err(|e| local(&e))?;
+        }
+        temp.persist(dir, name, true).map_err(|e| local(&e))?;
         Ok(target.size)
     }
 
@@ -176,23 +180,6 @@ impl<'a> FileDownload<'a> {
             out.flush().map_err(at_dir)?;
         }
         Ok(temp)
-    }
-
-    /// Fetches `target` into a temporary file in `dir`, then gives it the
-    /// name `name`, replacing what is there (with its `permissions`).
-    fn write_complete(
-        &mut self,
-        target: &Target,
-        dir: &Path,
-        name: &str,
-        permissions: Option<&std::fs::Permissions>,
-    ) -> Result<PathBuf> {
-        let at_dir = |e: io::Error| Error::from(FileError::local(dir, &e));
-        let mut temp = self.fetch_to_temp(target, dir, name)?;
-        if let Some(permissions) = permissions {
-            temp.set_permissions(permissions).map_err(at_dir)?;
-        }
-        temp.persist(dir, name, true).map_err(at_dir)
     }
 
     /// Waits for the file and picks the file or the preview.
