@@ -501,6 +501,13 @@ impl Shared {
             drained: false,
         };
         let mut ws = lock(&self.ws);
+        // A socket that failed is never read again: tungstenite's state
+        // after an error (a frame over the limit, say) is not fit for it.
+        if self.is_broken() {
+            return Err(LinkError::Io(io::Error::other(
+                "the connection failed already",
+            )));
+        }
         // A short read of an earlier pass (one that stopped at the batch
         // limit) promised `WouldBlock` to a reader that waits for the next
         // edge; this pass may have been woken by that very edge.
@@ -546,6 +553,11 @@ impl Shared {
         }
         if pass.received {
             self.activity.store(true, Ordering::Relaxed);
+        }
+        if result.is_err() {
+            // Marked under the socket lock, before any other reader can
+            // take it; the failure itself goes to whoever acts on it.
+            self.failed.store(true, Ordering::Release);
         }
         self.undrained.store(!pass.drained, Ordering::Relaxed);
         let urgent = lock(&self.outbox).is_urgent();
@@ -914,6 +926,39 @@ mod tests {
             }
         }
         poll.registry().deregister(&mut SourceFd(&fd)).unwrap();
+    }
+
+    #[test]
+    fn a_socket_that_failed_is_not_read_again() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let tcp = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (mut server, _) = listener.accept().unwrap();
+        tcp.set_nonblocking(true).unwrap();
+        // A text frame of 100 bytes where 16 is the limit.
+        let mut frame = vec![0x81, 100];
+        frame.extend([b'x'; 100]);
+        server.write_all(&frame).unwrap();
+        let config = tungstenite::protocol::WebSocketConfig::default().max_frame_size(Some(16));
+        let ws = WebSocket::from_raw_socket(Stream::plain(tcp), Role::Client, Some(config));
+        let (mut driver, shared) = Driver::new(ws).unwrap();
+        let failed = loop {
+            match driver.turn(Some(Duration::from_secs(5)), |_, _| {}) {
+                Ok(_) => continue,
+                Err(e) => break e,
+            }
+        };
+        assert!(matches!(failed, LinkError::TooLarge(_)), "{failed:?}");
+        // A caller that leads now (before the I/O thread tears the link
+        // down) gives up at once rather than reading a broken stream.
+        assert!(shared.is_broken());
+        let mut leader = shared.try_lead().expect("the lead is free");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut frames = 0;
+        assert_eq!(
+            leader.run(deadline, || false, |_, _| frames += 1),
+            Led::Failed
+        );
+        assert_eq!(frames, 0);
     }
 
     #[test]
