@@ -928,12 +928,18 @@ mod tests {
         poll.registry().deregister(&mut SourceFd(&fd)).unwrap();
     }
 
-    #[test]
-    fn a_socket_that_failed_is_not_read_again() {
+    /// A non-blocking client socket and the server's end of it.
+    fn loopback_pair() -> (TcpStream, TcpStream) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let tcp = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (mut server, _) = listener.accept().unwrap();
+        let (server, _) = listener.accept().unwrap();
         tcp.set_nonblocking(true).unwrap();
+        (tcp, server)
+    }
+
+    #[test]
+    fn a_socket_that_failed_is_not_read_again() {
+        let (tcp, mut server) = loopback_pair();
         // A text frame of 100 bytes where 16 is the limit.
         let mut frame = vec![0x81, 100];
         frame.extend([b'x'; 100]);
@@ -963,10 +969,7 @@ mod tests {
 
     #[test]
     fn a_last_frame_that_arrives_with_the_fin_ends_the_link_at_once() {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let tcp = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (mut server, _) = listener.accept().unwrap();
-        tcp.set_nonblocking(true).unwrap();
+        let (tcp, mut server) = loopback_pair();
         // A text frame, then the end of the stream without a close frame
         // (as a server that answers and drops the connection), both in the
         // receive queue before the driver first waits: one epoll edge for
