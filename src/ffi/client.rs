@@ -157,9 +157,9 @@ pub unsafe extern "C" fn tcb_client_set_accept_invalid_certs(
 }
 
 /// Sets the time limits in milliseconds; 0 leaves a limit as it is (10 s
-/// each unless set before): `connect_ms` for TCP, TLS and the WebSocket upgrade, `auth_ms`
-/// for the token and `auth` requests, `request_ms` for each request's
-/// response (messages, calls, file steps).
+/// each unless set before): `connect_ms` for TCP, TLS and the WebSocket
+/// upgrade, `auth_ms` for the token and `auth` requests, `request_ms` for
+/// each request's response (messages, calls, file steps).
 ///
 /// Before `tcb_client_connect` only. Thread-safe.
 ///

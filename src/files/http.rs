@@ -37,9 +37,7 @@ impl<'a, R> UntilClosed<'a, R> {
             stopped: false,
         }
     }
-}
 
-impl<R> UntilClosed<'_, R> {
     pub(crate) fn get_ref(&self) -> &R {
         &self.reader
     }
