@@ -354,10 +354,18 @@ impl<'de> Deserialize<'de> for ParticipantRole {
                 f.write_str("a role name or its number")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<ParticipantRole, E> {
-                Ok(ParticipantRole::from_wire(v))
+                // A number sent as a string is the number.
+                Ok(match v.trim().parse::<u64>() {
+                    Ok(code) => ParticipantRole::from_code(code),
+                    Err(_) => ParticipantRole::from_wire(v),
+                })
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<ParticipantRole, E> {
                 Ok(ParticipantRole::from_code(v))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<ParticipantRole, E> {
+                // `null` where a role was due: a role nobody named.
+                Ok(ParticipantRole::Unknown(String::new()))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<ParticipantRole, E> {
                 u64::try_from(v)
@@ -453,6 +461,10 @@ mod tests {
             round_trip::<ParticipantRole>(json!(42)),
             ParticipantRole::UnknownCode(42)
         );
+        // A number sent as a string; `null` where a role was due.
+        let decode = |wire| serde_json::from_value::<ParticipantRole>(wire).unwrap();
+        assert_eq!(decode(json!("2")), ParticipantRole::User);
+        assert_eq!(decode(json!(null)), ParticipantRole::Unknown(String::new()));
         let names = [
             "owner",
             "admin",
@@ -468,6 +480,5 @@ mod tests {
             assert_eq!(role.to_string(), *name);
         }
         assert!(serde_json::from_value::<ParticipantRole>(json!(-3)).is_err());
-        assert!(serde_json::from_value::<ParticipantRole>(json!(null)).is_err());
     }
 }

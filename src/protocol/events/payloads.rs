@@ -65,7 +65,8 @@ pub struct MessageEdited {
     /// The chat, when the server says (flat `chatId` or nested `chat`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chat_id: Option<String>,
-    /// When it was edited, in milliseconds since the Unix epoch.
+    /// When it was edited, in milliseconds since the Unix epoch (0 if the
+    /// server did not say).
     pub timestamp: u64,
     /// The new content (typed by `type` if sent, else by its shape).
     pub content: Content,
@@ -80,7 +81,7 @@ struct MessageEditedWire {
     chat_id: Option<String>,
     #[serde(default, deserialize_with = "lenient::lossy_option")]
     chat: Option<ChatRefWire>,
-    #[serde(deserialize_with = "lenient::u64_any")]
+    #[serde(default, deserialize_with = "lenient::u64_or_zero")]
     timestamp: u64,
     #[serde(rename = "type", default, deserialize_with = "lenient::opt_u32_any")]
     type_code: Option<u32>,
@@ -101,15 +102,41 @@ impl From<MessageEditedWire> for MessageEdited {
 
 /// `removeMessage` event: a message was removed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", try_from = "MessageRemovedWire")]
 pub struct MessageRemoved {
-    /// The chat.
+    /// The chat (flat `chatId` or nested `chat` on the wire).
     pub chat_id: String,
     /// The removed message.
     pub message_id: String,
     /// Who removed it, when the server says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub removed_by: Option<EnvelopeAuthor>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MessageRemovedWire {
+    #[serde(default)]
+    chat_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient::lossy_option")]
+    chat: Option<ChatRefWire>,
+    message_id: String,
+    #[serde(default, deserialize_with = "lenient::lossy_option")]
+    removed_by: Option<EnvelopeAuthor>,
+}
+
+impl TryFrom<MessageRemovedWire> for MessageRemoved {
+    type Error = &'static str;
+    fn try_from(wire: MessageRemovedWire) -> Result<Self, Self::Error> {
+        Ok(MessageRemoved {
+            chat_id: wire
+                .chat_id
+                .or(wire.chat.and_then(|c| c.chat_id))
+                .ok_or("neither chatId nor chat.chatId")?,
+            message_id: wire.message_id,
+            removed_by: wire.removed_by,
+        })
+    }
 }
 
 /// Which chat-created event a [`ChatCreated`] came from.
@@ -190,10 +217,15 @@ pub struct ParticipantAdded {
     /// The added user.
     pub user_id: String,
     /// Who added them, when the server says.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::lossy_option"
+    )]
     pub added_by: Option<EnvelopeAuthor>,
-    /// When, in milliseconds since the Unix epoch (strings accepted).
-    #[serde(deserialize_with = "lenient::u64_any")]
+    /// When, in milliseconds since the Unix epoch (strings accepted; 0 if
+    /// the server did not say).
+    #[serde(default, deserialize_with = "lenient::u64_or_zero")]
     pub timestamp: u64,
 }
 
@@ -207,10 +239,16 @@ pub struct ParticipantRemoved {
     pub user_id: String,
     /// Who removed them, when the server says (`addedBy`, as spec 11.2.48's
     /// table names it, is accepted).
-    #[serde(default, alias = "addedBy", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "addedBy",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::lossy_option"
+    )]
     pub removed_by: Option<EnvelopeAuthor>,
-    /// When, in milliseconds since the Unix epoch (strings accepted).
-    #[serde(deserialize_with = "lenient::u64_any")]
+    /// When, in milliseconds since the Unix epoch (strings accepted; 0 if
+    /// the server did not say).
+    #[serde(default, deserialize_with = "lenient::u64_or_zero")]
     pub timestamp: u64,
 }
 
@@ -224,8 +262,9 @@ pub struct ParticipantRoleChanged {
     pub user_id: String,
     /// The new role.
     pub role: ParticipantRole,
-    /// When, in milliseconds since the Unix epoch (strings accepted).
-    #[serde(deserialize_with = "lenient::u64_any")]
+    /// When, in milliseconds since the Unix epoch (strings accepted; 0 if
+    /// the server did not say).
+    #[serde(default, deserialize_with = "lenient::u64_or_zero")]
     pub timestamp: u64,
 }
 
@@ -278,7 +317,7 @@ pub struct UploadProgress {
 #[serde(rename_all = "camelCase")]
 pub struct CommandSource {
     /// The source kind, e.g. `inlineKeyboard`.
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type", default, deserialize_with = "lenient::null_default")]
     pub source_type: String,
     /// The message whose button was pressed (dropped if undecodable).
     #[serde(
@@ -304,7 +343,7 @@ pub struct CommandSource {
 #[serde(rename_all = "camelCase")]
 pub struct CommandPayload {
     /// The payload kind, e.g. `userCommand`.
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type", default, deserialize_with = "lenient::null_default")]
     pub payload_type: String,
     /// The button's command.
     pub command: String,

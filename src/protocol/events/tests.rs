@@ -538,3 +538,68 @@ fn deeply_nested_forwards_do_not_overflow() {
     assert_eq!(decode_nested_forwards(126), "new_message");
     assert_eq!(decode_nested_forwards(300), "raw");
 }
+
+#[test]
+fn nulls_and_nested_chats_where_the_spec_has_values_still_type_the_event() {
+    let removed = decode(
+        "removeMessage",
+        json!({"chat": {"chatId": "c", "chatType": 2}, "messageId": "m",
+               "removedBy": {"id": "u", "type": null}}),
+    );
+    let Event::MessageRemoved(removed) = removed else {
+        panic!("{removed:?}")
+    };
+    assert_eq!((removed.chat_id.as_str(), removed.removed_by), ("c", None));
+    // Without any chat it cannot be typed: it stays raw, not dropped.
+    let chatless = decode("removeMessage", json!({"messageId": "m"}));
+    assert_eq!(chatless.kind(), "raw");
+
+    let edited = decode(
+        "editMessage",
+        json!({"chatId": "c", "messageId": "m", "timestamp": null,
+               "content": {"text": "x", "parseMode": "text"}}),
+    );
+    assert!(
+        matches!(edited, Event::MessageEdited(ref e) if e.timestamp == 0),
+        "{edited:?}"
+    );
+
+    for method in ["addChatParticipant", "removeChatParticipant"] {
+        let event = decode(
+            method,
+            json!({"chatId": "c", "userId": "u", "timestamp": null,
+                   "addedBy": {"id": "a", "type": null}}),
+        );
+        let (user, timestamp, by) = match &event {
+            Event::ParticipantAdded(p) => (&p.user_id, p.timestamp, &p.added_by),
+            Event::ParticipantRemoved(p) => (&p.user_id, p.timestamp, &p.removed_by),
+            other => panic!("{method}: {other:?}"),
+        };
+        assert_eq!((user.as_str(), timestamp, by), ("u", 0, &None), "{method}");
+    }
+
+    let role = decode(
+        "changeParticipantRole",
+        json!({"chatId": "c", "userId": "u", "role": "1", "timestamp": null}),
+    );
+    assert!(
+        matches!(role, Event::ParticipantRoleChanged(ref r) if r.role == ParticipantRole::Admin),
+        "{role:?}"
+    );
+
+    let command = decode(
+        "command",
+        json!({"commandSource": {"type": null},
+               "commandPayload": {"type": null, "command": "/x"}}),
+    );
+    let Event::Command(command) = command else {
+        panic!("{command:?}")
+    };
+    assert_eq!(
+        (
+            command.command_source.source_type.as_str(),
+            command.command_payload.command.as_str()
+        ),
+        ("", "/x")
+    );
+}

@@ -225,7 +225,8 @@ pub struct FilePreview {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FileInfo {
-    /// The file name.
+    /// The file name (empty if the server sent none).
+    #[serde(default, deserialize_with = "lenient::null_default")]
     pub name: String,
     /// The size in bytes.
     #[serde(deserialize_with = "lenient::u64_any")]
