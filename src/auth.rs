@@ -100,7 +100,7 @@ impl fmt::Debug for Credentials {
 pub fn http_agent(tls: &crate::transport::tls::TlsOptions, timeout: Duration) -> ureq::Agent {
     ureq::Agent::config_builder()
         .tls_config(tls.ureq_config())
-        .timeout_connect(Some(timeout))
+        .timeout_connect(Some(crate::time::bounded(timeout)))
         .http_status_as_error(false)
         .user_agent(concat!("trueconf-bot-rs/", env!("CARGO_PKG_VERSION")))
         .build()
@@ -183,7 +183,7 @@ pub fn request_token(
     let mut response = agent
         .post(&url)
         .config()
-        .timeout_global(Some(timeout))
+        .timeout_global(Some(crate::time::bounded(timeout)))
         .build()
         .header("Content-Type", "application/json")
         .send(&body)

@@ -205,7 +205,12 @@ impl Client {
     /// Closes the connection (close frame 1000) and stops the I/O thread.
     /// Calls in flight and later calls fail with [`Error::Closed`]; so do
     /// file uploads and downloads under way, at their next read of the
-    /// body.
+    /// body. The event stream ends once drained.
+    ///
+    /// Returns within about 2 s even if the I/O thread is in the middle of
+    /// a reconnect step that cannot be interrupted (DNS, TCP, TLS, the
+    /// WebSocket upgrade, a token request): the client is closed at once
+    /// all the same, and that thread ends on its own when the step does.
     pub fn close(&self) {
         self.handle.inner.close();
     }
@@ -373,6 +378,7 @@ impl ClientBuilder {
     }
 
     /// How often to send a WebSocket ping (`None`: never). Default 30 s.
+    /// [`connect`](Self::connect) refuses zero.
     pub fn keepalive(mut self, every: Option<Duration>) -> Self {
         self.keepalive = every;
         self
@@ -380,6 +386,7 @@ impl ClientBuilder {
 
     /// Reconnect when nothing at all (not even a pong to the keepalive
     /// ping) arrives for this long (`None`: never). Default 90 s.
+    /// [`connect`](Self::connect) refuses zero.
     pub fn idle_timeout(mut self, idle: Option<Duration>) -> Self {
         self.idle_timeout = idle;
         self
@@ -418,6 +425,16 @@ impl ClientBuilder {
             return Err(Error::Config(e));
         }
         let endpoint = Endpoint::parse(&self.url)?;
+        for (setting, every) in [
+            ("keepalive", self.keepalive),
+            ("idle_timeout", self.idle_timeout),
+        ] {
+            if every == Some(Duration::ZERO) {
+                return Err(Error::Config(format!(
+                    "{setting} must be longer than zero (None turns it off)"
+                )));
+            }
+        }
         if self.credentials.is_none() && self.token.is_none() {
             return Err(Error::Config(
                 "give credentials(login, password) or a token".into(),
@@ -472,6 +489,27 @@ mod tests {
             assert!(!text.contains(secret), "{text}");
         }
         assert_eq!(b.display_url(), "https://***@h");
+    }
+
+    #[test]
+    fn connect_refuses_a_zero_keepalive_or_idle_timeout() {
+        let zero = Some(Duration::ZERO);
+        let builders = [
+            (
+                "keepalive",
+                Client::builder("http://127.0.0.1:1").keepalive(zero),
+            ),
+            (
+                "idle_timeout",
+                Client::builder("http://127.0.0.1:1").idle_timeout(zero),
+            ),
+        ];
+        for (setting, builder) in builders {
+            match builder.token("t").connect() {
+                Err(Error::Config(msg)) => assert!(msg.starts_with(setting), "{msg}"),
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -158,6 +158,20 @@ struct Io {
     inner: Arc<Inner>,
 }
 
+/// Ends the client if the I/O thread panics (a bug), so that callers, the
+/// event queue and `close` see the end instead of waiting for a thread
+/// that is gone.
+struct StopsOnPanic(Arc<Inner>);
+
+impl Drop for StopsOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0
+                .stop("its I/O thread panicked (a bug in trueconf-bot)".into());
+        }
+    }
+}
+
 /// What a [`ProgressWatch`] receives, in the order it happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Watched {
@@ -366,11 +380,13 @@ impl Inner {
             inner: inner.clone(),
         };
         let (driver, link, early) = io.establish(0)?;
+        // Nobody holds the client yet: it cannot have been closed.
         io.inner.announce(&link, early, false);
         let (done_tx, done_rx) = crossbeam_channel::bounded(1);
         let thread = std::thread::Builder::new()
             .name("trueconf-bot-io".into())
             .spawn(move || {
+                let _stops = StopsOnPanic(io.inner.clone());
                 io.run(driver, link);
                 let _ = done_tx.send(());
             })?;
@@ -601,7 +617,11 @@ impl Inner {
                     let _ = handle.join();
                 }
                 Err(RecvTimeoutError::Timeout) => {
+                    // It finishes on its own once the attempt ends (it sees
+                    // the shutdown before announcing a link); the client is
+                    // closed for the application now.
                     log::debug!("the I/O thread is still connecting; detached");
+                    self.finish(None);
                 }
             }
         }
@@ -711,9 +731,15 @@ impl Inner {
     /// held during authentication. The event queue stays locked
     /// throughout: a caller that leads the new link's reads from the moment
     /// it is published queues its events (and `Reconnected` precedes them)
-    /// after these.
-    fn announce(&self, link: &Arc<Link>, early: Early, reconnected: bool) {
+    /// after these. `false`, and nothing done, if the client was closed
+    /// meanwhile.
+    fn announce(&self, link: &Arc<Link>, early: Early, reconnected: bool) -> bool {
         let events = lock(&self.events_tx);
+        // Under the events lock: `finish` takes it too, so a client closed
+        // after this check still sees this link published and closes it.
+        if self.is_shutdown() {
+            return false;
+        }
         self.publish(link.clone());
         if reconnected {
             self.reconnects.fetch_add(1, Ordering::Relaxed);
@@ -727,7 +753,7 @@ impl Inner {
             }
         }
         if early.is_empty() {
-            return;
+            return true;
         }
         // Acknowledged before the application sees them, so that whatever
         // it sends in reaction goes out after the acks. Never blocks: the
@@ -744,15 +770,72 @@ impl Inner {
                 let _ = tx.send(EventItem::Wire { method, payload });
             }
         }
-        drop(events);
+        true
     }
 
     /// Has the I/O thread replace the connection with a freshly
     /// authenticated one (a new token when the old one expired).
     fn request_reauth(&self, code: ApiErrorCode, link: &Link) {
         log::warn!("the server answered {code} mid-session; re-authenticating");
+        // Calls made from now on wait for the new session.
+        self.retire(link);
         self.reauth.store(link.generation + 1, Ordering::Release);
         link.shared.wake();
+    }
+
+    /// Marks `link` dead, so that no call is queued on it any more, and
+    /// withdraws it if it is the current one: new calls wait for the next
+    /// link. Calls already sent on it are left to their answers.
+    fn retire(&self, link: &Link) {
+        // Under the table's lock, which queuing a call holds while it
+        // checks `dead`.
+        let pending = lock(&self.pending);
+        link.dead.store(true, Ordering::Release);
+        drop(pending);
+        let mut status = lock(&self.status);
+        if status
+            .link
+            .as_ref()
+            .is_some_and(|current| current.generation == link.generation)
+        {
+            status.link = None;
+            if status.state == ConnectionState::Connected {
+                status.state = ConnectionState::Reconnecting;
+            }
+            self.status_changed.notify_all();
+        }
+    }
+
+    /// Stops for good after a failure: tells the application in the event
+    /// stream (a last `Disconnected` with the reason), then finishes.
+    fn stop(&self, why: String) {
+        self.queue_event(EventItem::Disconnected(format!(
+            "the client stopped: {why}"
+        )));
+        self.finish(Some(why));
+    }
+
+    /// Ends for good: fails every waiter, closes the event queue (once
+    /// drained) and marks the client closed. Idempotent; the first failure
+    /// given is the one kept.
+    fn finish(&self, failure: Option<String>) {
+        if let Some(why) = &failure {
+            log::error!("the client stops: {why}");
+        }
+        let failed: Vec<PendingEntry> = lock(&self.pending).drain().map(|(_, e)| e).collect();
+        for entry in failed {
+            entry.slot.fill(Reply::Closed);
+        }
+        lock(&self.events_tx).take();
+        // Waits for uploads to finish see the end now, not at their timeout.
+        lock(&self.progress_watchers).clear();
+        let mut status = lock(&self.status);
+        status.state = ConnectionState::Closed;
+        status.link = None;
+        if status.failure.is_none() {
+            status.failure = failure;
+        }
+        self.status_changed.notify_all();
     }
 
     pub(crate) fn is_shutdown(&self) -> bool {
@@ -981,7 +1064,7 @@ impl Io {
         // one came from `connect`).
         let mut reconnected = false;
         loop {
-            let served = self.serve(&mut driver, link.generation);
+            let served = self.serve(&mut driver, &link);
             drop(driver);
             self.teardown(&link);
             if self.inner.is_shutdown() {
@@ -992,7 +1075,7 @@ impl Io {
             self.inner
                 .queue_event(EventItem::Disconnected(reason.clone()));
             if !policy.enabled {
-                self.finish(Some(format!(
+                self.inner.finish(Some(format!(
                     "connection lost ({reason}) and reconnecting is off"
                 )));
                 return;
@@ -1004,7 +1087,7 @@ impl Io {
                 let why = format!("the connection was lost {up:.0?} after logging in: {reason}");
                 log::warn!("reconnect attempt {failures} failed: {why}");
                 if policy.max_attempts.is_some_and(|max| failures >= max) {
-                    self.stop(format!(
+                    self.inner.stop(format!(
                         "gave up reconnecting after {failures} attempts: {why}"
                     ));
                     return;
@@ -1019,12 +1102,12 @@ impl Io {
                 None => return,
             }
         }
-        self.finish(None);
+        self.inner.finish(None);
     }
 
     /// Serves one link until it fails or the client closes; returns why and
     /// how long it was known to work.
-    fn serve(&self, driver: &mut Driver, generation: u64) -> Served {
+    fn serve(&self, driver: &mut Driver, link: &Link) -> Served {
         let config = &self.inner.config;
         let started = Instant::now();
         let mut last_received = started;
@@ -1035,17 +1118,24 @@ impl Io {
         };
         loop {
             if self.inner.is_shutdown() {
-                driver.close(CloseCode::Normal, CLOSE_LINGER);
+                driver.close(CloseCode::Normal, CLOSE_LINGER, |_, _| {});
                 return ended("closed by the application".into());
             }
-            let this_link = generation + 1;
+            let this_link = link.generation + 1;
             if self
                 .inner
                 .reauth
                 .compare_exchange(this_link, 0, Ordering::AcqRel, Ordering::Acquire)
                 .is_ok()
             {
-                driver.close(CloseCode::Normal, CLOSE_LINGER);
+                // New calls wait for the next link from now on; answers to
+                // calls already sent, and events, are still taken while the
+                // server answers the close (events without an ack: none can
+                // follow a close frame, so the server may send them again).
+                self.inner.retire(link);
+                driver.close(CloseCode::Normal, CLOSE_LINGER, |incoming, sink| {
+                    self.inner.dispatch(incoming, sink)
+                });
                 return ended("the server no longer accepts this session's authorization".into());
             }
             let now = Instant::now();
@@ -1081,11 +1171,12 @@ impl Io {
         }
     }
 
-    /// Marks the link dead and fails its calls in flight.
+    /// Retires the link (see [`Inner::retire`]) and fails its calls in
+    /// flight.
     fn teardown(&self, link: &Link) {
+        self.inner.retire(link);
         let failed: Vec<PendingEntry> = {
             let mut pending = lock(&self.inner.pending);
-            link.dead.store(true, Ordering::Release);
             let ids: Vec<u64> = pending
                 .iter()
                 .filter(|(_, e)| e.generation == link.generation)
@@ -1108,12 +1199,6 @@ impl Io {
         }
         // A caller that leads waits on the socket, not on its slot.
         link.shared.wake_leader();
-        let mut status = lock(&self.inner.status);
-        status.link = None;
-        if status.state == ConnectionState::Connected {
-            status.state = ConnectionState::Reconnecting;
-        }
-        self.inner.status_changed.notify_all();
     }
 
     /// Reconnects with capped exponential backoff and jitter: waits
@@ -1124,7 +1209,7 @@ impl Io {
         let policy = &self.inner.config.reconnect;
         loop {
             if self.inner.sleep_unless_shutdown(policy.delay(*failures)) {
-                self.finish(None);
+                self.inner.finish(None);
                 return None;
             }
             match self.establish(generation) {
@@ -1133,22 +1218,28 @@ impl Io {
                         "reconnected (attempt {} in a row)",
                         failures.saturating_add(1)
                     );
-                    self.inner.announce(&link, early, true);
+                    if !self.inner.announce(&link, early, true) {
+                        // Closed while logging in: nobody was told of it.
+                        drop(driver);
+                        link.shared.shutdown();
+                        self.inner.finish(None);
+                        return None;
+                    }
                     return Some((driver, link));
                 }
                 Err(_) if self.inner.is_shutdown() => {
-                    self.finish(None);
+                    self.inner.finish(None);
                     return None;
                 }
                 Err(e) if is_fatal(&e) => {
-                    self.stop(self.fatal_reason(&e));
+                    self.inner.stop(self.fatal_reason(&e));
                     return None;
                 }
                 Err(e) => {
                     *failures = failures.saturating_add(1);
                     log::warn!("reconnect attempt {failures} failed: {e}");
                     if policy.max_attempts.is_some_and(|max| *failures >= max) {
-                        self.stop(format!(
+                        self.inner.stop(format!(
                             "gave up reconnecting after {failures} attempts: {e}"
                         ));
                         return None;
@@ -1173,35 +1264,48 @@ impl Io {
             _ => e.to_string(),
         }
     }
+}
 
-    /// Stops for good after a failure: tells the application in the event
-    /// stream (a last `Disconnected` with the reason), then finishes.
-    fn stop(&self, why: String) {
-        self.inner.queue_event(EventItem::Disconnected(format!(
-            "the client stopped: {why}"
-        )));
-        self.finish(Some(why));
-    }
+#[cfg(all(test, feature = "emulator"))]
+mod tests {
+    use super::*;
+    use crate::{Client, Event};
 
-    /// Ends for good: fails every waiter and marks the client closed.
-    fn finish(&self, failure: Option<String>) {
-        if let Some(why) = &failure {
-            log::error!("the client stops: {why}");
+    #[test]
+    fn a_panic_on_the_io_thread_ends_the_client_for_everyone() {
+        let emu = crate::emulator::Emulator::builder()
+            .user("bot", "pw", "Bot")
+            .start()
+            .unwrap();
+        let client = Client::builder(emu.url())
+            .credentials("bot", "pw")
+            .connect()
+            .unwrap();
+        let events = client.events();
+        let inner = client.inner().clone();
+        let crashed = std::thread::spawn(move || {
+            let _stops = StopsOnPanic(inner);
+            panic!("a bug");
+        })
+        .join();
+        assert!(crashed.is_err());
+        let health = client.health();
+        assert_eq!(health.state, ConnectionState::Closed);
+        let why = health.failure.unwrap();
+        assert!(why.contains("I/O thread panicked"), "{why}");
+        match events.recv_timeout(Duration::from_secs(5)) {
+            Ok(Some(Event::Disconnected { reason })) => {
+                assert_eq!(reason, format!("the client stopped: {why}"))
+            }
+            other => panic!("{other:?}"),
         }
-        let failed: Vec<PendingEntry> = lock(&self.inner.pending).drain().map(|(_, e)| e).collect();
-        for entry in failed {
-            entry.slot.fill(Reply::Closed);
+        assert!(matches!(
+            events.recv_timeout(Duration::from_secs(5)),
+            Err(Error::Closed)
+        ));
+        match client.get_chats(10, 1) {
+            Err(Error::Connect(message)) => assert!(message.ends_with(&why), "{message}"),
+            other => panic!("{other:?}"),
         }
-        // The event queue closes once drained.
-        lock(&self.inner.events_tx).take();
-        // Waits for uploads to finish see the end now, not at their timeout.
-        lock(&self.inner.progress_watchers).clear();
-        let mut status = lock(&self.inner.status);
-        status.state = ConnectionState::Closed;
-        status.link = None;
-        if status.failure.is_none() {
-            status.failure = failure;
-        }
-        self.inner.status_changed.notify_all();
     }
 }

@@ -245,6 +245,31 @@ fn client_with_hello_file(emu: &Emulator) -> (Client, String) {
 }
 
 #[test]
+fn timeouts_too_long_to_add_to_the_clock_mean_no_limit() {
+    let emu = emulator();
+    let client = Client::builder(emu.url())
+        .credentials("bot", "bot-pw")
+        .connect_timeout(Duration::MAX)
+        .auth_timeout(Duration::MAX)
+        .request_timeout(Duration::MAX)
+        .connect()
+        .expect("connect");
+    let sent_file = client
+        .with_timeout(Duration::MAX)
+        .file_upload(chat(&emu))
+        .reader(&b"hello"[..], 5, "hello.txt")
+        .send()
+        .unwrap();
+    let mut got = Vec::new();
+    client
+        .with_timeout(Duration::MAX)
+        .file_download(sent_file.file_id.expect("fileId"))
+        .to_writer(&mut got)
+        .unwrap();
+    assert_eq!(got, b"hello");
+}
+
+#[test]
 fn local_trouble_with_a_download_is_a_local_file_error() {
     let emu = emulator();
     let (client, file_id) = client_with_hello_file(&emu);

@@ -82,6 +82,30 @@ fn close_while_authenticating_with_a_silent_server() {
 }
 
 #[test]
+fn close_while_a_reconnect_hangs_in_the_websocket_upgrade_ends_the_client_at_once() {
+    let server = Script::serve_then_hang(vec![script(|peer| {
+        peer.accept_auth("bot@srv");
+        let _ = peer.ws.get_ref().shutdown(std::net::Shutdown::Both);
+    })]);
+    let bot = Client::builder(&server.url)
+        .token("tok")
+        .reconnect(quick_backoff())
+        .connect_timeout(Duration::from_secs(60))
+        .connect()
+        .unwrap();
+    let events = bot.events();
+    expect_disconnected(&events);
+    // The reconnect's TCP connect succeeds; its upgrade is never answered
+    // and cannot be interrupted. `close` gives up waiting for it, but the
+    // client is closed for the application all the same.
+    server.wait_hung();
+    bot.close();
+    assert_eq!(bot.health().state, ConnectionState::Closed);
+    assert!(matches!(events.recv_timeout(PROMPT), Err(Error::Closed)));
+    assert!(matches!(bot.get_chats(10, 1), Err(Error::Closed)));
+}
+
+#[test]
 fn close_while_a_call_waits_for_its_response() {
     let emu = emulator();
     let bot = bot_builder(&emu)

@@ -137,3 +137,105 @@ fn a_session_refused_mid_way_is_re_authenticated() {
     bot.close();
     server.finish();
 }
+
+/// Reads the client's frames up to its close frame; returns the methods of
+/// the requests among them.
+fn requests_until_close(peer: &mut support::peer::Peer) -> Vec<String> {
+    let mut methods = Vec::new();
+    loop {
+        match peer.ws.read() {
+            Ok(tungstenite::Message::Text(t)) => {
+                let v: Value = serde_json::from_str(t.as_str()).unwrap();
+                if let Some(m) = v["method"].as_str() {
+                    methods.push(m.to_string());
+                }
+            }
+            Ok(tungstenite::Message::Close(_)) => return methods,
+            Ok(_) => {}
+            Err(e) => panic!("the link ended without a close frame: {e}"),
+        }
+    }
+}
+
+/// A peer for the second link: logs in, answers `getUserDisplayName`
+/// requests, and holds the link until the client closes it.
+fn second_link() -> Box<dyn FnOnce(&mut support::peer::Peer) + Send> {
+    script(|peer| {
+        peer.accept_auth("bot@srv");
+        while let Ok(msg) = peer.ws.read() {
+            if let tungstenite::Message::Text(t) = msg {
+                let req: Value = serde_json::from_str(t.as_str()).unwrap();
+                peer.reply(&req, json!({"displayName": "Alice"}));
+            }
+        }
+    })
+}
+
+fn token_client(url: &str) -> Client {
+    Client::builder(url)
+        .token("tok")
+        .reconnect(quick_backoff())
+        .request_timeout(WAIT)
+        .connect()
+        .unwrap()
+}
+
+#[test]
+fn answers_and_events_that_come_while_leaving_a_refused_session_are_taken() {
+    let server = Script::serve(vec![
+        script(|peer| {
+            peer.accept_auth("bot@srv");
+            let sent_first = peer.recv();
+            let refused = peer.recv();
+            peer.reply(&refused, json!({"errorCode": 203}));
+            // The client leaves: wait for its next bytes (its close frame,
+            // left unread so that this side may still send), then send what
+            // a server may still send before it reads that close.
+            let mut byte = [0u8; 1];
+            assert_eq!(peer.ws.get_ref().peek(&mut byte).unwrap(), 1);
+            peer.reply(&sent_first, json!({"displayName": "Alice"}));
+            peer.send(json!({"type": 1, "id": 77, "method": "someEvent", "payload": {"x": 1}}));
+            // The close frame is all the client sent after the refusal.
+            assert_eq!(requests_until_close(peer), Vec::<String>::new());
+            while peer.ws.read().is_ok() {}
+        }),
+        second_link(),
+    ]);
+    let bot = token_client(&server.url);
+    let events = bot.events();
+    let sent_first = bot.get_user_display_name_pending("alice@srv").unwrap();
+    let refused = bot.call("fail", json!({})).unwrap_err();
+    assert_eq!(refused.api_code(), Some(ApiErrorCode::CredentialsExpired));
+    // Nobody waits on the link now: the I/O thread reads what comes.
+    let (event, _) = expect_event(&events, "someEvent", WAIT, |e| e.kind() == "raw");
+    assert_eq!(event.to_wire().unwrap().0, "someEvent");
+    // The answer to a call made before the refusal still counts.
+    assert_eq!(sent_first.wait().unwrap().display_name, "Alice");
+    expect_reconnected(&events);
+    bot.close();
+}
+
+#[test]
+fn a_call_made_while_leaving_a_refused_session_waits_for_the_next_one() {
+    let (seen_tx, seen_rx) = std::sync::mpsc::channel();
+    let server = Script::serve(vec![
+        script(move |peer| {
+            peer.accept_auth("bot@srv");
+            let refused = peer.recv();
+            peer.reply(&refused, json!({"errorCode": 203}));
+            seen_tx.send(requests_until_close(peer)).unwrap();
+            let _ = peer.ws.close(None);
+            while peer.ws.read().is_ok() {}
+        }),
+        second_link(),
+    ]);
+    let bot = token_client(&server.url);
+    let refused = bot.get_user_display_name("alice@srv").unwrap_err();
+    assert_eq!(refused.api_code(), Some(ApiErrorCode::CredentialsExpired));
+    // Retried at once, while the first link is being closed.
+    let retried = bot.get_user_display_name("alice@srv").unwrap();
+    assert_eq!(retried.display_name, "Alice");
+    // Nothing reached the refused session after its refusal.
+    assert_eq!(seen_rx.recv_timeout(WAIT).unwrap(), Vec::<String>::new());
+    bot.close();
+}

@@ -376,7 +376,7 @@ impl Session {
         let deadline = self.inner.settings.ack_deadline;
         loop {
             if self.inner.shutdown.load(Ordering::SeqCst) {
-                self.driver.close(CloseCode::Away, CLOSE_LINGER);
+                self.driver.close(CloseCode::Away, CLOSE_LINGER, |_, _| {});
                 return "the emulator stopped".into();
             }
             if self.link.killed.load(Ordering::SeqCst) {
@@ -399,7 +399,8 @@ impl Session {
                 .map(|p| p.sent);
             if let Some(sent) = oldest {
                 if now >= later(sent, deadline) {
-                    self.driver.close(CloseCode::Policy, CLOSE_LINGER);
+                    self.driver
+                        .close(CloseCode::Policy, CLOSE_LINGER, |_, _| {});
                     return format!("an event stayed unacknowledged for {deadline:?}");
                 }
             }

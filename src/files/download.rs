@@ -232,8 +232,8 @@ impl<'a> FileDownload<'a> {
             .agent
             .get(&url)
             .config()
-            .timeout_per_read(Some(timeout))
-            .timeout_recv_response(Some(timeout))
+            .timeout_per_read(Some(crate::time::bounded(timeout)))
+            .timeout_recv_response(Some(crate::time::bounded(timeout)))
             .build()
             .call()
             .map_err(|e| http::transport_error(e, &url, timeout))?;

@@ -233,9 +233,9 @@ impl Client {
             .agent
             .post(&url)
             .config()
-            .timeout_per_read(Some(timeout))
-            .timeout_per_write(Some(timeout))
-            .timeout_recv_response(Some(timeout))
+            .timeout_per_read(Some(crate::time::bounded(timeout)))
+            .timeout_per_write(Some(crate::time::bounded(timeout)))
+            .timeout_recv_response(Some(crate::time::bounded(timeout)))
             .build()
             .header("Upload-Task-Id", task_id)
             .header(

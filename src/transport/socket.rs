@@ -539,6 +539,14 @@ impl Shared {
                         }
                         Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
                     }
+                    if !sink.replies.is_empty() && !ws.can_write() {
+                        // Our close frame is out: nothing may follow it.
+                        log::debug!(
+                            "dropped {} replies: the connection is closing",
+                            sink.replies.len()
+                        );
+                        sink.replies.clear();
+                    }
                     if !sink.replies.is_empty() {
                         replied = true;
                         if let Err(e) = write_frames(&mut ws, sink.replies.drain(..)) {
@@ -864,8 +872,14 @@ impl Driver {
     }
 
     /// Closes cleanly: a close frame with `code`, then waits up to `linger`
-    /// for the peer's close reply.
-    pub fn close(&mut self, code: CloseCode, linger: Duration) {
+    /// for the peer's close reply, handing frames that arrive meanwhile to
+    /// `on_frame` (replies to them cannot be sent any more and are dropped).
+    pub fn close(
+        &mut self,
+        code: CloseCode,
+        linger: Duration,
+        mut on_frame: impl FnMut(Incoming, &mut Sink),
+    ) {
         {
             let mut ws = lock(&self.shared.ws);
             let _ = self.shared.flush_locked(&mut ws);
@@ -877,7 +891,7 @@ impl Driver {
         }
         let deadline = crate::time::deadline_after(linger);
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            if self.turn(Some(left), |_, _| {}).is_err() {
+            if self.turn(Some(left), &mut on_frame).is_err() {
                 break;
             }
         }

@@ -74,12 +74,34 @@ pub struct Script {
     pub url: String,
     handle: Option<JoinHandle<()>>,
     failed: mpsc::Receiver<String>,
+    /// Signals that a connection after the scripts hangs (see
+    /// [`Script::serve_then_hang`]).
+    hung: mpsc::Receiver<()>,
 }
 
 impl Script {
     /// Serves `scripts.len()` connections, each with its script.
     pub fn serve(scripts: Vec<PeerScript>) -> Script {
+        Script::start(scripts, false)
+    }
+
+    /// Like [`serve`](Self::serve), but then accepts one more connection
+    /// and never answers it (its WebSocket upgrade hangs) until the client
+    /// closes it; [`wait_hung`](Self::wait_hung) waits for it.
+    pub fn serve_then_hang(scripts: Vec<PeerScript>) -> Script {
+        Script::start(scripts, true)
+    }
+
+    /// Waits until the connection after the scripts hangs.
+    pub fn wait_hung(&self) {
+        self.hung
+            .recv_timeout(Duration::from_secs(10))
+            .expect("a connection to hang");
+    }
+
+    fn start(scripts: Vec<PeerScript>, hang: bool) -> Script {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let (hung_tx, hung) = mpsc::channel();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (tx, failed) = mpsc::channel();
         let handle = std::thread::spawn(move || {
@@ -101,11 +123,18 @@ impl Script {
                     return;
                 }
             }
+            if hang {
+                let (mut tcp, _) = listener.accept().unwrap();
+                let _ = hung_tx.send(());
+                let mut buf = [0u8; 4096];
+                while matches!(std::io::Read::read(&mut tcp, &mut buf), Ok(n) if n > 0) {}
+            }
         });
         Script {
             url,
             handle: Some(handle),
             failed,
+            hung,
         }
     }
 
