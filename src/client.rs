@@ -65,6 +65,9 @@ pub struct Health {
     pub queued_events: usize,
     /// Requests waiting for their response.
     pub requests_in_flight: usize,
+    /// Calls waiting for a connection to send their request on (while
+    /// the client reconnects).
+    pub waiting_for_connection: usize,
     /// Why the client stopped on its own (gave up reconnecting, or the
     /// server refused its token with no credentials to get a new one);
     /// `None` while it runs or after [`Client::close`].
@@ -190,16 +193,7 @@ impl Client {
 
     /// The connection's health.
     pub fn health(&self) -> Health {
-        let (state, reconnects, queued_events, requests_in_flight, failure) =
-            self.handle.inner.health();
-        Health {
-            state,
-            authorized: state == ConnectionState::Connected,
-            reconnects,
-            queued_events,
-            requests_in_flight,
-            failure,
-        }
+        self.handle.inner.health()
     }
 
     /// Closes the connection (close frame 1000) and stops the I/O thread.

@@ -17,6 +17,7 @@
 //! drains that queue in order: ids strictly increase on the wire.
 
 use crate::auth::{self, Token};
+use crate::client::Health;
 use crate::config::Config;
 use crate::error::{ApiErrorCode, Error, Result, TimeoutKind};
 use crate::oneshot::{Filled, Slot};
@@ -120,6 +121,8 @@ struct Status {
     handshaking: Option<Arc<Shared>>,
     /// Why the client closed for good, when it was not the application.
     failure: Option<String>,
+    /// Calls waiting for a link to send their request on.
+    waiting: usize,
 }
 
 /// State shared by the client handles and the I/O thread.
@@ -359,6 +362,7 @@ impl Inner {
                 link: None,
                 handshaking: None,
                 failure: None,
+                waiting: 0,
             }),
             status_changed: Condvar::new(),
             pending: Mutex::new(PendingTable::default()),
@@ -496,11 +500,13 @@ impl Inner {
                     after: self.config.request_timeout,
                 });
             }
+            status.waiting += 1;
             status = self
                 .status_changed
                 .wait_timeout(status, left)
                 .map(|(g, _)| g)
                 .unwrap_or_else(|p| p.into_inner().0);
+            status.waiting -= 1;
         }
     }
 
@@ -527,20 +533,21 @@ impl Inner {
         lock(&self.user_id).clone()
     }
 
-    /// The state, reconnect count, queued events, requests in flight, and
-    /// why the client stopped on its own (if it did).
-    pub(crate) fn health(&self) -> (ConnectionState, u64, usize, usize, Option<String>) {
-        let (state, failure) = {
+    /// A snapshot of the connection's health.
+    pub(crate) fn health(&self) -> Health {
+        let (state, failure, waiting_for_connection) = {
             let status = lock(&self.status);
-            (status.state, status.failure.clone())
+            (status.state, status.failure.clone(), status.waiting)
         };
-        (
+        Health {
             state,
-            self.reconnects.load(Ordering::Relaxed),
-            self.events_rx.len(),
-            lock(&self.pending).len(),
+            authorized: state == ConnectionState::Connected,
+            reconnects: self.reconnects.load(Ordering::Relaxed),
+            queued_events: self.events_rx.len(),
+            requests_in_flight: lock(&self.pending).len(),
+            waiting_for_connection,
             failure,
-        )
+        }
     }
 
     /// Whether a link is up and authenticated right now.

@@ -59,7 +59,8 @@ pub enum Error {
     /// The OAuth token endpoint refused the credentials or the request.
     #[error("authentication refused: {error}: {description}")]
     OAuth {
-        /// The OAuth error, e.g. `invalid_grant`.
+        /// The OAuth error, e.g. `invalid_grant` (typed by
+        /// [`Error::oauth_error`]).
         error: String,
         /// The server's human-readable description.
         description: String,
@@ -93,6 +94,15 @@ impl Error {
         match self {
             Error::Api { code, .. } => Some(*code),
             Error::File(e) => e.api_code(),
+            _ => None,
+        }
+    }
+
+    /// The OAuth error, typed, when the token endpoint refused the request
+    /// (e.g. [`OAuthError::InvalidGrant`] for a wrong password).
+    pub fn oauth_error(&self) -> Option<crate::protocol::OAuthError> {
+        match self {
+            Error::OAuth { error, .. } => Some(crate::protocol::OAuthError::from_wire(error)),
             _ => None,
         }
     }

@@ -142,7 +142,10 @@ mod tests {
         let filler = {
             let slot = slot.clone();
             std::thread::spawn(move || {
-                std::thread::sleep(Duration::from_millis(20));
+                // Fill only once the receiver is parked.
+                while !matches!(lock(&slot.state).waiter, Waiter::Parked(_)) {
+                    std::thread::yield_now();
+                }
                 assert_eq!(slot.fill(7), Filled::Delivered);
                 assert_eq!(slot.fill(8), Filled::Dropped);
             })

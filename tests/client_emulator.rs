@@ -5,7 +5,7 @@
 use std::time::Duration;
 use trueconf_bot::emulator::Emulator;
 use trueconf_bot::protocol::methods::SendMessage;
-use trueconf_bot::protocol::{Content, ParseMode};
+use trueconf_bot::protocol::{Content, OAuthError, ParseMode};
 use trueconf_bot::{ApiErrorCode, Client, Error, Event};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -82,13 +82,16 @@ fn password_login_conversation_and_typed_events() {
 #[test]
 fn a_wrong_password_is_a_typed_oauth_error() {
     let emu = emulator(false);
-    match Client::builder(emu.url())
+    let refused = Client::builder(emu.url())
         .credentials("bot", "nope")
         .connect()
-    {
-        Err(Error::OAuth { error, .. }) => assert_eq!(error, "invalid_grant"),
+        .unwrap_err();
+    match &refused {
+        Error::OAuth { error, .. } => assert_eq!(error, "invalid_grant"),
         other => panic!("{other:?}"),
     }
+    assert_eq!(refused.oauth_error(), Some(OAuthError::InvalidGrant));
+    assert_eq!(Error::Closed.oauth_error(), None);
 }
 
 #[test]

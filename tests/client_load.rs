@@ -46,7 +46,7 @@ fn sequential_calls_never_wait_for_a_timeout() {
         assert!(ids.windows(2).all(|w| w[0] < w[1]));
     })]);
     // A missed wake-up would show as a call taking the whole timeout.
-    let c = client(&server.url, Duration::from_secs(3));
+    let c = client(&server.url, Duration::from_secs(20));
     let mut slowest = Duration::ZERO;
     for n in 0..3000 {
         let start = Instant::now();
@@ -54,11 +54,8 @@ fn sequential_calls_never_wait_for_a_timeout() {
         slowest = slowest.max(start.elapsed());
         assert_eq!(got, json!({"echo": {"n": n}}));
     }
-    // Far below the 3 s timeout a missed wake-up would run into.
-    assert!(
-        slowest < Duration::from_millis(2500),
-        "slowest call {slowest:?}"
-    );
+    // Far below the 20 s timeout a missed wake-up would run into.
+    assert!(slowest < Duration::from_secs(5), "slowest call {slowest:?}");
     c.close();
     server.finish();
 }
@@ -194,15 +191,12 @@ fn an_event_right_after_a_call_is_not_held_back() {
     for k in 1..=20u64 {
         c.call("x", json!({})).unwrap();
         // The caller led the reads and left; the socket goes back to the
-        // I/O thread within a few milliseconds (a second allows for a
-        // loaded machine), not at the next call.
-        let start = Instant::now();
-        match events.recv_timeout(Duration::from_secs(2)).unwrap() {
+        // I/O thread within a few milliseconds, not at the next call (which
+        // comes only after the event).
+        match events.recv_timeout(Duration::from_secs(5)).unwrap() {
             Some(Event::Raw { payload, .. }) => assert_eq!(payload, json!({ "k": k })),
             other => panic!("{other:?}"),
         }
-        let waited = start.elapsed();
-        assert!(waited < Duration::from_secs(1), "event {k} took {waited:?}");
     }
     c.close();
     server.finish();

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use std::sync::mpsc;
 use std::time::Duration;
 use support::peer::{script, Script};
-use trueconf_bot::protocol::{ChatActivity, ParticipantRole};
+use trueconf_bot::protocol::{ChatActivity, EditSurveyContent, ParticipantRole, SurveyContent};
 use trueconf_bot::{ApiErrorCode, Client, Error, ReconnectPolicy};
 
 /// One exchange: the payload the client must send for `method`, and the
@@ -256,6 +256,43 @@ fn message_methods() {
         "Abe Chester"
     );
     expect_303(c.send_message(CHAT, "x"), "sendMessage");
+    c.close();
+    server.finish();
+}
+
+#[test]
+fn survey_methods() {
+    let survey =
+        SurveyContent::build_with_salt("video.example.com", "poll_1", "Lunch?", true, "salt");
+    let edited = EditSurveyContent::build("video.example.com", "poll_2", "Dinner?", false);
+    let (c, server, _rx) = serve(vec![
+        ex(
+            "sendSurvey",
+            json!({"chatId": CHAT, "replyMessageId": null, "content": {
+                "url": "https://video.example.com/webtools/survey", "appVersion": 1,
+                "path": "poll_1", "title": "Lunch?", "description": "{{Anonymous survey}}",
+                "buttonText": "{{Go to survey}}", "secret": survey.secret,
+                "alt": "📊 <a href='https://video.example.com/webtools/survey?id=poll_1&error=autologin_not_supported'>Lunch?</a>"
+            }}),
+            json!({"chatId": CHAT, "messageId": MSG, "timestamp": 1735314170572u64}),
+        ),
+        ex(
+            "editSurvey",
+            json!({"messageId": MSG, "content": {
+                "path": "poll_2", "title": "Dinner?", "description": "{{Survey}}",
+                "buttonText": "{{Go to survey}}",
+                "alt": "📊 <a href='https://video.example.com/webtools/survey?id=poll_2&error=autologin_not_supported'>Dinner?</a>"
+            }}),
+            json!({"messageId": MSG, "timestamp": 1735314170999u64}),
+        ),
+    ]);
+    let sent = c.send_survey(CHAT, survey.clone()).unwrap();
+    assert_eq!(
+        (sent.message_id.as_str(), sent.timestamp),
+        (MSG, 1735314170572)
+    );
+    assert_eq!(c.edit_survey(MSG, edited).unwrap().timestamp, 1735314170999);
+    expect_303(c.send_survey(CHAT, survey), "sendSurvey");
     c.close();
     server.finish();
 }

@@ -283,7 +283,7 @@ fn events_are_pushed_while_the_client_is_idle_on_both_paths() {
         assert_eq!(ev["payload"]["messageId"], sent.as_str(), "{ev}");
         assert_eq!(ev["payload"]["content"]["text"], "hello, bot");
     }
-    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(started.elapsed() < Duration::from_secs(5));
 
     // Event ids are the session's own and increase.
     let a = alice.send_message(&chat, "one").unwrap();
@@ -1011,7 +1011,7 @@ fn pings_at_the_interval_and_stall_stops_reading() {
     let started = Instant::now();
     let first = ws.ws.read().expect("a ping within the wait");
     assert!(matches!(first, Message::Ping(_)), "{first:?}");
-    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(started.elapsed() < Duration::from_secs(5));
 
     // Stalled: a request stays unanswered (pings stop too)...
     emu.faults().stall(true);
@@ -1020,9 +1020,13 @@ fn pings_at_the_interval_and_stall_stops_reading() {
         .get_mut()
         .set_read_timeout(Some(Duration::from_millis(300)))
         .unwrap();
+    // Pings already on their way may still come; then 300 ms of silence.
+    let silent_by = Instant::now() + Duration::from_secs(5);
     loop {
         match ws.ws.read() {
-            Ok(Message::Ping(_) | Message::Pong(_)) => {}
+            Ok(Message::Ping(_) | Message::Pong(_)) => {
+                assert!(Instant::now() < silent_by, "pings went on while stalled");
+            }
             Ok(other) => panic!("answered while stalled: {other:?}"),
             Err(tungstenite::Error::Io(e))
                 if matches!(

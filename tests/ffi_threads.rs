@@ -33,6 +33,30 @@ fn take(p: *mut c_char) -> String {
     s
 }
 
+/// The calling thread's id in `/proc` (Linux).
+fn thread_id() -> String {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+    stat.split(' ').next().unwrap().to_string()
+}
+
+/// Waits until thread `tid` of this process sleeps on a futex, as a thread
+/// blocked waiting for a channel does (Linux).
+fn wait_until_blocked(tid: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let wchan =
+            std::fs::read_to_string(format!("/proc/self/task/{tid}/wchan")).unwrap_or_default();
+        if wchan.starts_with("futex") {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "thread {tid} never blocked: {wchan:?}"
+        );
+        std::thread::yield_now();
+    }
+}
+
 fn last_error() -> String {
     let mut message = ptr::null_mut();
     // SAFETY: `message` is a local pointer slot.
@@ -155,17 +179,20 @@ fn close_from_another_thread_ends_an_event_wait() {
         .unwrap();
     let client = connected(&emu);
     let shared = Shared(client);
+    let (tid_tx, tid_rx) = std::sync::mpsc::channel();
     let waiter = std::thread::spawn(move || {
         let shared = shared;
         let mut json = ptr::null_mut();
+        tid_tx.send(thread_id()).unwrap();
         let started = Instant::now();
         // SAFETY: the handle outlives this thread; local out-parameter.
         let status = unsafe { tcb_client_next_event(shared.0, 60_000, &mut json) };
         assert!(json.is_null());
         (status, started.elapsed(), last_error())
     });
-    // The waiter is blocked in next_event (or about to be): close must end
-    // its wait either way, long before its 60 s.
+    // Close must end the wait of a waiter blocked in next_event, long
+    // before its 60 s.
+    wait_until_blocked(&tid_rx.recv().unwrap());
     // SAFETY: valid handle.
     assert_eq!(unsafe { tcb_client_close(client) }, TcbStatus::Ok);
     let (status, waited, message) = waiter.join().unwrap();

@@ -392,6 +392,16 @@ fn send_file_from_a_path_with_caption_reply_and_download_to_path() {
     let second = client.download_to_path(&file_id, &out).unwrap();
     assert_eq!(second, out.join("report (1).pdf"));
     assert_eq!(entries(&out), vec!["report (1).pdf", "report.pdf"]);
+    // Unless asked to: then the file of that name is replaced.
+    std::fs::write(&first, b"older").unwrap();
+    let replaced = client
+        .file_download(&file_id)
+        .overwrite(true)
+        .to_dir(&out)
+        .unwrap();
+    assert_eq!(replaced, first);
+    assert_eq!(std::fs::read(&first).unwrap(), bytes);
+    assert_eq!(entries(&out), vec!["report (1).pdf", "report.pdf"]);
     std::fs::remove_dir_all(&dir).unwrap();
     std::fs::remove_dir_all(&out).unwrap();
 }
@@ -505,11 +515,18 @@ fn download_waits_for_upload(progress_event: &str) {
                 .map(|_| got)
         })
     };
+    // Subscribed, and the look at the file after subscribing answered
+    // (this test's own look, the download's first, then that one): from
+    // here on only the progress events can end the wait.
     wait_for_answer(&emu, "subscribeFileProgress");
+    wait_for_answers(&emu, "getFileInfo", 3);
+    wait_until_nothing_in_flight(&client);
     emu.advance_upload(&file.file_id, 1000);
     emu.advance_upload(&file.file_id, bytes.len() as u64);
     let got = download.join().unwrap().unwrap();
     assert!(got == bytes, "downloaded bytes differ");
+    // The progress event ended the wait: one more look, for the download.
+    assert_eq!(sent(&emu, "getFileInfo").len(), 4);
     wait_for_answer(&emu, "unsubscribeFileProgress");
     let unsubscribed = sent(&emu, "unsubscribeFileProgress");
     assert_eq!(unsubscribed.len(), 1);

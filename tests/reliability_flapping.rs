@@ -13,38 +13,41 @@ use support::rel::*;
 use trueconf_bot::emulator::{Direction, Emulator, FrameRecord};
 use trueconf_bot::{ConnectionState, Error, Event, ReconnectPolicy};
 
+/// Whether `r` is one of the client's `auth` requests.
+fn is_auth(r: &FrameRecord) -> bool {
+    r.direction == Direction::In && r.text.contains("\"method\":\"auth\"")
+}
+
 /// The client's `auth` requests among `frames`.
 fn auths(frames: &[FrameRecord]) -> usize {
-    frames
-        .iter()
-        .filter(|r| r.direction == Direction::In && r.text.contains("\"method\":\"auth\""))
-        .count()
+    frames.iter().filter(|r| is_auth(r)).count()
 }
 
 /// Waits until the emulator has seen `total` logins in all, and returns
-/// when it saw each one after the first `seen` (timestamped by this thread
-/// as the frame log reports them, so never earlier than they happened).
+/// when it read each one after the first `seen`.
 fn auth_times(emu: &Emulator, seen: usize, total: usize, timeout: Duration) -> Vec<Instant> {
-    let mut times = Vec::new();
-    let mut counted = seen;
-    let done = emu.wait_frames(timeout, |frames| {
-        let now = Instant::now();
-        let n = auths(frames);
-        while counted < n {
-            counted += 1;
-            times.push(now);
-        }
-        n >= total
-    });
-    assert!(done, "only {counted} of {total} logins within {timeout:?}");
+    let done = emu.wait_frames(timeout, |frames| auths(frames) >= total);
+    let frames = emu.frames();
+    let times: Vec<Instant> = frames
+        .iter()
+        .filter(|r| is_auth(r))
+        .map(|r| r.at)
+        .skip(seen)
+        .take(total - seen)
+        .collect();
+    assert!(
+        done,
+        "only {} of {total} logins within {timeout:?}",
+        seen + times.len()
+    );
     times
 }
 
 #[test]
 fn delays_grow_while_every_login_is_dropped_and_reset_once_a_connection_stays_up() {
     let emu = emulator();
-    // Exact delays (no jitter): 50, 100, 200, 400, 800, 1600 ms.
-    let policy = ReconnectPolicy::backoff(Duration::from_millis(50), Duration::from_millis(1600))
+    // Exact delays (no jitter): 50, 100, 200, 400, 800, 1600, 3200 ms...
+    let policy = ReconnectPolicy::backoff(Duration::from_millis(50), Duration::from_millis(6400))
         .jitter(0.0)
         .stable_after(Duration::from_millis(500));
     let bot = bot_builder(&emu)
@@ -76,21 +79,17 @@ fn delays_grow_while_every_login_is_dropped_and_reset_once_a_connection_stays_up
             k + 1
         );
     }
-    // Between successive logins: the growing delay (at least a quarter of
-    // it, leaving room for this thread being late to notice the earlier
-    // one) and not much more.
+    // Between successive logins (as the emulator read them): the growing
+    // delay, plus the time to notice the drop and to connect again, so
+    // never less and not much more. The last gap, 1.6 s, shows the growth.
     let gaps: Vec<Duration> = times.windows(2).map(|w| w[1] - w[0]).collect();
     for (k, gap) in gaps.iter().enumerate() {
         let delay = policy.base_delay(k as u32 + 1);
         assert!(
-            *gap >= delay / 4 && *gap <= delay + Duration::from_secs(2),
+            *gap >= delay && *gap <= delay + Duration::from_secs(2),
             "gap {k} was {gap:?} for a delay of {delay:?}; gaps {gaps:?}"
         );
     }
-    assert!(
-        gaps[DROPPED - 1] > gaps[0] + Duration::from_millis(1000),
-        "the delays did not grow: {gaps:?}"
-    );
 
     // Six reconnections, five of them lost at once.
     let mut reconnected = 0;
@@ -111,14 +110,14 @@ fn delays_grow_while_every_login_is_dropped_and_reset_once_a_connection_stays_up
     assert_eq!(bot.health().reconnects, DROPPED as u64 + 1);
 
     // It proved stable: the next loss is retried after the first delay
-    // (50 ms) again, not after the 1.6 s the backoff had reached (the
-    // bound leaves room for a loaded machine below that).
+    // (50 ms) again, not after the 3.2 s the backoff would have reached
+    // (the bound leaves room for a loaded machine below that).
     let lost = Instant::now();
     emu.faults().drop_connections();
     let after = auth_times(&emu, before + DROPPED + 1, before + DROPPED + 2, WAIT);
     let took = after[0].duration_since(lost);
     assert!(
-        took >= policy.base_delay(0) && took < Duration::from_millis(1400),
+        took >= policy.base_delay(0) && took < Duration::from_millis(2500),
         "reconnected {took:?} after a loss that followed a stable period"
     );
     expect_reconnected(&events);

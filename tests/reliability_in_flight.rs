@@ -34,7 +34,7 @@ fn a_call_in_flight_fails_at_once_and_is_never_retried() {
         other => panic!("expected ConnectionLost, got {other:?}"),
     }
     assert!(
-        dropped.elapsed() < Duration::from_secs(2),
+        dropped.elapsed() < Duration::from_secs(5),
         "the loss must be reported at once, took {:?}",
         dropped.elapsed()
     );
@@ -75,20 +75,27 @@ fn calls_made_while_reconnecting_wait_for_the_connection() {
         .connect()
         .unwrap();
     let events = bot.events();
-    // Refused until the state is checked, then three more times: the call
-    // below starts while the link is down.
+    // Refused until a call waits for the connection, then three more
+    // times.
     emu.faults().refuse_next(u64::MAX);
     emu.faults().drop_connections();
     expect_disconnected(&events);
     assert_eq!(bot.health().state, ConnectionState::Reconnecting);
     assert!(!bot.health().authorized);
+    let caller = {
+        let bot = bot.clone();
+        let alice = emu.user_id("alice");
+        std::thread::spawn(move || bot.get_user_display_name(alice))
+    };
+    wait_until("the call waiting for the connection", WAIT, || {
+        bot.health().waiting_for_connection == 1
+    });
     emu.faults().refuse_next(3);
 
-    // Made while the link is down: waits, then goes out on the new one.
-    let started = Instant::now();
-    let name = bot.get_user_display_name(emu.user_id("alice")).unwrap();
+    // Made while the link was down: it waited, then went out on the new one.
+    let name = caller.join().unwrap().unwrap();
     assert_eq!(name.display_name, "Alice");
-    assert!(started.elapsed() < WAIT);
+    assert_eq!(bot.health().waiting_for_connection, 0);
     expect_reconnected(&events);
 
     // With no connection in sight the call's own timeout bounds the whole
@@ -107,7 +114,7 @@ fn calls_made_while_reconnecting_wait_for_the_connection() {
     }
     let took = started.elapsed();
     assert!(
-        took >= Duration::from_millis(300) && took < Duration::from_millis(1500),
+        took >= Duration::from_millis(300) && took < Duration::from_secs(5),
         "{took:?}"
     );
     emu.faults().refuse_next(0);

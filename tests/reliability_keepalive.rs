@@ -35,7 +35,7 @@ fn a_stalled_server_is_noticed_and_left() {
     // Counted from the last frame received, which may be up to a ping
     // interval (or a late ping) older than `stalled`.
     assert!(noticed >= idle / 2, "{noticed:?}");
-    assert!(noticed < idle * 4, "{noticed:?}");
+    assert!(noticed < idle * 8, "{noticed:?}");
     // While stalled, attempts fail at auth; once it resumes, one succeeds.
     emu.faults().stall(false);
     expect_reconnected(&events);
@@ -52,13 +52,13 @@ fn a_quiet_connection_is_kept_alive_by_pings() {
         .start()
         .unwrap();
     let bot = bot_builder(&emu)
-        .keepalive(Some(Duration::from_millis(50)))
-        .idle_timeout(Some(Duration::from_millis(500)))
+        .keepalive(Some(Duration::from_millis(100)))
+        .idle_timeout(Some(Duration::from_secs(2)))
         .connect()
         .unwrap();
     let events = bot.events();
-    // Three idle timeouts' worth of silence from the application's side.
-    match events.recv_timeout(Duration::from_millis(1500)) {
+    // Two idle timeouts' worth of silence from the application's side.
+    match events.recv_timeout(Duration::from_secs(4)) {
         Ok(None) => {}
         other => panic!("expected no event, got {other:?}"),
     }

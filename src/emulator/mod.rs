@@ -108,6 +108,8 @@ pub struct FrameRecord {
     pub direction: Direction,
     /// The frame's text.
     pub text: String,
+    /// When the emulator read or wrote it.
+    pub at: Instant,
 }
 
 impl FrameRecord {
@@ -128,6 +130,7 @@ struct Record {
     user: Option<Arc<str>>,
     direction: Direction,
     text: String,
+    at: Instant,
 }
 
 /// The bounded log of frames.
@@ -173,6 +176,7 @@ impl FrameLog {
             user: user.cloned(),
             direction,
             text: text.to_owned(),
+            at: Instant::now(),
         });
         drop(records);
         self.recorded.notify_all();
@@ -211,6 +215,7 @@ impl FrameLog {
                 user: r.user.as_deref().map(str::to_owned),
                 direction: r.direction,
                 text: r.text.clone(),
+                at: r.at,
             })
             .collect()
     }

@@ -1,0 +1,187 @@
+//! Builder options on the wire (the WebSocket path, what `auth` asks for),
+//! pending calls that time out or are dropped, and event iteration that
+//! stops.
+
+mod support;
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+use support::peer::{script, Peer, Script};
+use trueconf_bot::{Client, Error, Event, ReconnectPolicy, TimeoutKind};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn connect(url: &str, request_timeout: Duration) -> Client {
+    Client::builder(url)
+        .token("tok")
+        .reconnect(ReconnectPolicy::disabled())
+        .request_timeout(request_timeout)
+        .connect()
+        .unwrap()
+}
+
+/// Answers every request with `{"n": <its payload's n>}` until the client
+/// closes, except that the first request is answered only after the
+/// second (late, as for a call that gave up on it).
+fn answer_the_first_late(peer: &mut Peer) {
+    peer.accept_auth("bot@srv");
+    let first = peer.recv();
+    let second = peer.recv();
+    peer.reply(&second, json!({"n": second["payload"]["n"]}));
+    peer.reply(&first, json!({"n": first["payload"]["n"]}));
+    while let tungstenite::Message::Text(t) = peer.recv_message() {
+        let req: Value = serde_json::from_str(t.as_str()).unwrap();
+        peer.reply(&req, json!({"n": req["payload"]["n"]}));
+    }
+}
+
+#[test]
+fn the_websocket_path_is_the_one_configured() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let (tcp, _) = listener.accept().unwrap();
+        let mut line = String::new();
+        BufReader::new(tcp).read_line(&mut line).unwrap();
+        tx.send(line).unwrap();
+    });
+    let refused = Client::builder(url)
+        .token("tok")
+        .ws_path("/custom/bot")
+        .connect_timeout(WAIT)
+        .connect();
+    assert!(refused.is_err());
+    assert_eq!(
+        rx.recv_timeout(WAIT).unwrap().trim_end(),
+        "GET /custom/bot HTTP/1.1"
+    );
+}
+
+#[test]
+fn auth_asks_for_unread_messages_and_system_envelopes_only_when_told() {
+    let (tx, rx) = mpsc::channel();
+    let server = Script::serve(vec![
+        script({
+            let tx = tx.clone();
+            move |peer| tx.send(peer.accept_auth("bot@srv")).unwrap()
+        }),
+        script(move |peer| tx.send(peer.accept_auth("bot@srv")).unwrap()),
+    ]);
+    let plain = connect(&server.url, WAIT);
+    let told = Client::builder(&server.url)
+        .token("tok")
+        .receive_unread(true)
+        .receive_system_envelopes(false)
+        .reconnect(ReconnectPolicy::disabled())
+        .connect()
+        .unwrap();
+    assert_eq!(
+        rx.recv_timeout(WAIT).unwrap()["payload"],
+        json!({"token": "tok", "tokenType": "JWE"})
+    );
+    assert_eq!(
+        rx.recv_timeout(WAIT).unwrap()["payload"],
+        json!({"token": "tok", "tokenType": "JWE", "receiveUnread": true,
+               "receiveSystemMessageEnvelopes": false})
+    );
+    plain.close();
+    told.close();
+    server.finish();
+}
+
+#[test]
+fn a_pending_call_waits_its_own_timeout_and_its_late_answer_is_ignored() {
+    let server = Script::serve(vec![script(answer_the_first_late)]);
+    let c = connect(&server.url, WAIT);
+    let first = c.call_pending("slow", json!({"n": 1})).unwrap();
+    let started = Instant::now();
+    match first.wait_timeout(Duration::from_millis(100)) {
+        Err(Error::Timeout { kind, after }) => {
+            assert_eq!(
+                (kind, after),
+                (TimeoutKind::Request, Duration::from_millis(100))
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(started.elapsed() >= Duration::from_millis(100));
+    carries_on_past_the_late_answer(c, server);
+}
+
+/// With the first call given up: nothing is left in flight, the second
+/// call gets its own answer, then the first one's late answer comes and
+/// goes nowhere, and the connection carries on.
+fn carries_on_past_the_late_answer(c: Client, server: Script) {
+    assert_eq!(c.health().requests_in_flight, 0);
+    assert_eq!(c.call("fast", json!({"n": 2})).unwrap(), json!({"n": 2}));
+    assert_eq!(c.call("after", json!({"n": 3})).unwrap(), json!({"n": 3}));
+    c.close();
+    server.finish();
+}
+
+#[test]
+fn a_dropped_pending_call_leaves_nothing_behind() {
+    let server = Script::serve(vec![script(answer_the_first_late)]);
+    let c = connect(&server.url, WAIT);
+    drop(c.call_pending("dropped", json!({"n": 1})).unwrap());
+    carries_on_past_the_late_answer(c, server);
+}
+
+#[test]
+fn an_answer_that_arrived_in_time_is_returned_even_if_taken_late() {
+    let server = Script::serve(vec![script(|peer| {
+        peer.accept_auth("bot@srv");
+        let req = peer.recv();
+        peer.reply(&req, json!({"ok": true}));
+        while peer.ws.read().is_ok() {}
+    })]);
+    let timeout = Duration::from_millis(200);
+    let c = connect(&server.url, timeout);
+    let started = Instant::now();
+    let pending = c.call_pending("quick", json!({})).unwrap();
+    // The answer is in (nobody waits on it: the I/O thread read it)...
+    while c.health().requests_in_flight != 0 {
+        assert!(started.elapsed() < WAIT, "no answer");
+        std::thread::yield_now();
+    }
+    // ...and the call's time is up when it is taken.
+    while started.elapsed() <= timeout {
+        std::thread::sleep(timeout / 4);
+    }
+    assert_eq!(pending.wait().unwrap(), json!({"ok": true}));
+    c.close();
+    server.finish();
+}
+
+#[test]
+fn timeout_iter_yields_what_comes_and_stops_when_idle_or_closed() {
+    let server = Script::serve(vec![script(|peer| {
+        peer.accept_auth("bot@srv");
+        for id in 1..=3 {
+            peer.send(json!({"type": 1, "id": id, "method": "someEvent", "payload": {"k": id}}));
+        }
+        while peer.ws.read().is_ok() {}
+    })]);
+    let c = connect(&server.url, WAIT);
+    let events = c.events();
+    let seen: Vec<Value> = events
+        .timeout_iter(Duration::from_secs(2))
+        .map(|e| match e {
+            Event::Raw { payload, .. } => payload,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        vec![json!({"k": 1}), json!({"k": 2}), json!({"k": 3})]
+    );
+    // A long idle time still ends at close.
+    let waiter = std::thread::spawn(move || events.timeout_iter(Duration::from_secs(600)).count());
+    c.close();
+    assert_eq!(waiter.join().unwrap(), 0);
+    server.finish();
+}
