@@ -161,7 +161,11 @@ pub fn http_error(e: ureq::Error, url: &str, timeout: Duration) -> Error {
         ureq::Error::Tls(msg) => Error::Tls(msg.to_string()),
         ureq::Error::HostNotFound => Error::Connect(format!("{url}: host not found")),
         ureq::Error::ConnectionFailed => Error::Connect(format!("{url}: connection failed")),
-        other => Error::Connect(format!("{url}: {other}")),
+        // ureq may quote the URL (a bad one, say) with its query.
+        other => Error::Connect(format!(
+            "{url}: {}",
+            crate::secret::redact(&other.to_string())
+        )),
     }
 }
 
@@ -243,8 +247,10 @@ pub fn parse_token_response(status: u16, body: &str, url: &str) -> Result<Token>
     }
 }
 
-/// An [`Error::Http`] with a bounded body excerpt.
+/// An [`Error::Http`] with a bounded body excerpt, any secret it quotes
+/// (an echoed request, say) redacted.
 pub fn http_status(status: u16, url: &str, body: &str) -> Error {
+    let body = crate::secret::redact(body);
     let mut excerpt: String = body.chars().take(300).collect();
     if excerpt.len() < body.len() {
         excerpt.push_str("...");
@@ -314,6 +320,15 @@ mod tests {
             parse_token_response(502, "bad gateway", "http://h/x?secret=1"),
             Err(Error::Http { status: 502, ref url, .. }) if url == "http://h/x"
         ));
+        // A server that echoes the request in its error body.
+        let echoed = r#"{"error":"oops","request":{"username":"bot","password":"pw-123"}}"#;
+        match parse_token_response(500, echoed, "u") {
+            Err(Error::Http { body, .. }) => {
+                assert!(!body.contains("pw-123"), "{body}");
+                assert!(body.contains(r#""password":"***""#), "{body}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -690,6 +690,7 @@ impl Inner {
             }
             Err(e) => {
                 let excerpt: String = text.as_str().chars().take(200).collect();
+                let excerpt = crate::secret::redact(&excerpt);
                 log::warn!("dropped an unreadable frame ({e}): {excerpt}");
             }
         }

@@ -99,7 +99,8 @@ impl Error {
     }
 
     /// The OAuth error, typed, when the token endpoint refused the request
-    /// (e.g. [`OAuthError::InvalidGrant`] for a wrong password).
+    /// (e.g. [`OAuthError::InvalidGrant`](crate::protocol::OAuthError::InvalidGrant)
+    /// for a wrong password).
     pub fn oauth_error(&self) -> Option<crate::protocol::OAuthError> {
         match self {
             Error::OAuth { error, .. } => Some(crate::protocol::OAuthError::from_wire(error)),
@@ -110,7 +111,7 @@ impl Error {
     /// Builds a decode error keeping (a bounded prefix of) the raw JSON.
     pub fn decode(what: impl Into<String>, reason: impl fmt::Display, raw: &str) -> Error {
         const KEEP: usize = 2048;
-        let raw = crate::secret::redact_query_secrets(raw);
+        let raw = crate::secret::redact(raw);
         let raw = raw.as_ref();
         let raw = if raw.len() > KEEP {
             let mut end = KEEP;

@@ -48,7 +48,8 @@
 //! - Errors are one [`Error`] type that says what failed: the API's error
 //!   codes as [`ApiErrorCode`], which timeout fired, TLS trust, OAuth
 //!   refusals. Passwords and tokens never appear in `Debug` output, errors or
-//!   logs.
+//!   this crate's logs (its dependencies `tungstenite` and `ureq` log whole
+//!   frames and bodies at trace level: keep those at debug).
 //!
 //! # Threads
 //!

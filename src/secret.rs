@@ -1,5 +1,6 @@
 //! Secrets (passwords, tokens) that never reach `Debug`, `Display` or logs.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// A string that prints as `"***"`.
@@ -39,18 +40,48 @@ impl From<String> for Secret {
 /// Query parameters whose values are secrets (download URLs carry a token).
 const SECRET_PARAMS: [&str; 4] = ["token=", "access_token=", "password=", "secret="];
 
-/// `text` with the values of secret URL query parameters replaced by `***`.
-pub fn redact_query_secrets(text: &str) -> std::borrow::Cow<'_, str> {
+/// JSON fields whose string values are secrets (an echoed `auth` request or
+/// token answer).
+const SECRET_FIELDS: [&str; 4] = [
+    "\"token\"",
+    "\"access_token\"",
+    "\"refresh_token\"",
+    "\"password\"",
+];
+
+/// `text` (a URL, a server's error body, a frame) with the secrets it may
+/// quote replaced by `***`: the values of secret URL query parameters and
+/// of secret JSON string fields.
+pub fn redact(text: &str) -> Cow<'_, str> {
+    match redact_query_params(text) {
+        Cow::Borrowed(text) => redact_json_fields(text),
+        Cow::Owned(text) => Cow::Owned(redact_json_fields(&text).into_owned()),
+    }
+}
+
+/// A URL for `Debug` output (download and avatar URLs may carry a token),
+/// with secret query values hidden.
+pub fn shown_url(url: &Option<String>) -> Option<Cow<'_, str>> {
+    url.as_deref().map(redact)
+}
+
+/// The values of secret query parameters, after `?`, `&` or a `&` escaped
+/// in JSON (`\u0026`).
+fn redact_query_params(text: &str) -> Cow<'_, str> {
     let lower = text.to_ascii_lowercase();
     if !SECRET_PARAMS.iter().any(|p| lower.contains(p)) {
-        return std::borrow::Cow::Borrowed(text);
+        return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < text.len() {
-        let starts_param = i == 0 || matches!(text.as_bytes()[i - 1], b'?' | b'&');
+        let starts_param = i == 0
+            || matches!(text.as_bytes()[i - 1], b'?' | b'&')
+            || lower.as_bytes()[..i].ends_with(b"\\u0026");
         let hit = if starts_param {
-            SECRET_PARAMS.iter().find(|p| lower[i..].starts_with(*p))
+            SECRET_PARAMS
+                .iter()
+                .find(|p| lower.as_bytes()[i..].starts_with(p.as_bytes()))
         } else {
             None
         };
@@ -75,7 +106,56 @@ pub fn redact_query_secrets(text: &str) -> std::borrow::Cow<'_, str> {
             }
         }
     }
-    std::borrow::Cow::Owned(out)
+    Cow::Owned(out)
+}
+
+/// The string values of secret JSON fields (`"token": "..."`).
+fn redact_json_fields(text: &str) -> Cow<'_, str> {
+    let lower = text.to_ascii_lowercase();
+    if !SECRET_FIELDS.iter().any(|f| lower.contains(f)) {
+        return Cow::Borrowed(text);
+    }
+    let bytes = text.as_bytes();
+    let skip_space = |mut j: usize| {
+        while j < bytes.len() && bytes[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        j
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let field = SECRET_FIELDS
+            .iter()
+            .find(|f| lower.as_bytes()[i..].starts_with(f.as_bytes()));
+        let Some(field) = field else {
+            i += 1;
+            continue;
+        };
+        let colon = skip_space(i + field.len());
+        if bytes.get(colon) != Some(&b':') {
+            i += field.len();
+            continue;
+        }
+        let quote = skip_space(colon + 1);
+        if bytes.get(quote) != Some(&b'"') {
+            i = quote;
+            continue;
+        }
+        // Every position cut at is an ASCII quote or the end: a character
+        // boundary.
+        out.push_str(&text[copied..=quote]);
+        out.push_str("***");
+        let mut end = quote + 1;
+        while end < bytes.len() && bytes[end] != b'"' {
+            end += if bytes[end] == b'\\' { 2 } else { 1 };
+        }
+        copied = end.min(bytes.len());
+        i = copied;
+    }
+    out.push_str(&text[copied..]);
+    Cow::Owned(out)
 }
 
 #[cfg(test)]
@@ -85,13 +165,42 @@ mod tests {
     #[test]
     fn query_secrets_are_redacted() {
         let url = r#"{"downloadUrl":"https://10.0.0.1/files?file_id=abc&token=s3cr3t","x":"ü"}"#;
-        let shown = redact_query_secrets(url);
+        let shown = redact(url);
         assert!(!shown.contains("s3cr3t"), "{shown}");
         assert!(shown.contains("file_id=abc&token=***\""), "{shown}");
         assert!(shown.ends_with(r#""x":"ü"}"#));
-        assert_eq!(redact_query_secrets("no secrets"), "no secrets");
-        assert_eq!(redact_query_secrets("?TOKEN=a&b=c"), "?TOKEN=***&b=c");
-        assert_eq!(redact_query_secrets("mytoken=x"), "mytoken=x");
+        assert_eq!(redact("no secrets"), "no secrets");
+        assert_eq!(redact("?TOKEN=a&b=c"), "?TOKEN=***&b=c");
+        assert_eq!(redact("mytoken=x"), "mytoken=x");
+        // A `&` escaped in JSON still separates parameters.
+        assert_eq!(
+            redact(r#""https://h/f?id=1\u0026token=esc""#),
+            r#""https://h/f?id=1\u0026token=***""#
+        );
+    }
+
+    #[test]
+    fn json_secrets_are_redacted() {
+        let echoed = r#"{"grant_type":"password","password" : "pw\"1","username":"bot"}"#;
+        assert_eq!(
+            redact(echoed),
+            r#"{"grant_type":"password","password" : "***","username":"bot"}"#
+        );
+        assert_eq!(
+            redact(r#"{"ACCESS_TOKEN":"eyJ.x.y","token_type":"JWE"}"#),
+            r#"{"ACCESS_TOKEN":"***","token_type":"JWE"}"#
+        );
+        // Cut short, or not a string: nothing is shown, or nothing to hide.
+        assert_eq!(redact(r#"{"token":"eyJ.x"#), r#"{"token":"***"#);
+        assert_eq!(
+            redact(r#"{"token":null,"ü":"token"}"#),
+            r#"{"token":null,"ü":"token"}"#
+        );
+        // Both kinds at once.
+        assert_eq!(
+            redact(r#"{"token":"t","url":"/f?token=u"}"#),
+            r#"{"token":"***","url":"/f?token=***"}"#
+        );
     }
 
     #[test]

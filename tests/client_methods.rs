@@ -383,36 +383,62 @@ fn paging_stops_when_the_server_ignores_the_page_number() {
 fn history_walks_back_on_a_server_that_leaves_from_message_id_out() {
     // The guide's server starts each page with `fromMessageId` (the
     // emulator's tests cover it); this one starts below it.
-    let message = |id: &str| {
-        json!({"chatId": CHAT, "messageId": id, "timestamp": 1, "author": {"id": USER, "type": 1},
-               "isEdited": false, "box": {"id": 1, "position": "0"}, "type": 200,
-               "content": {"text": id, "parseMode": "text"}})
-    };
-    let page = |ids: &[&str]| {
-        let messages: Vec<Value> = ids.iter().map(|id| message(id)).collect();
-        json!({"chatId": CHAT, "count": messages.len(), "messages": messages})
-    };
     let (c, server, _rx) = serve(vec![
         ex(
             "getChatHistory",
             json!({"chatId": CHAT, "count": 1, "fromMessageId": null}),
-            page(&["m3"]),
+            history_page(&["m3"]),
         ),
         ex(
             "getChatHistory",
             json!({"chatId": CHAT, "count": 2, "fromMessageId": "m3"}),
-            page(&["m2", "m1"]),
+            history_page(&["m2", "m1"]),
         ),
         ex(
             "getChatHistory",
             json!({"chatId": CHAT, "count": 2, "fromMessageId": "m1"}),
-            page(&[]),
+            history_page(&[]),
         ),
     ]);
     let ids: Vec<String> = c.history(CHAT, 1).map(|r| r.unwrap().message_id).collect();
     assert_eq!(ids, ["m3", "m2", "m1"]);
     c.close();
     server.finish();
+}
+
+#[test]
+fn history_stops_on_a_server_that_ignores_from_message_id() {
+    // Every page is the newest one: the walk would go round for ever.
+    let newest = || history_page(&["m2", "m1"]);
+    let (c, server, _rx) = serve(vec![
+        ex(
+            "getChatHistory",
+            json!({"chatId": CHAT, "count": 2, "fromMessageId": null}),
+            newest(),
+        ),
+        ex(
+            "getChatHistory",
+            json!({"chatId": CHAT, "count": 3, "fromMessageId": "m1"}),
+            newest(),
+        ),
+    ]);
+    let ids: Vec<String> = c.history(CHAT, 2).map(|r| r.unwrap().message_id).collect();
+    assert_eq!(ids, ["m2", "m1"], "each message once, then the end");
+    c.close();
+    server.finish();
+}
+
+/// A `getChatHistory` answer with text messages `ids`, newest first.
+fn history_page(ids: &[&str]) -> Value {
+    let messages: Vec<Value> = ids
+        .iter()
+        .map(|id| {
+            json!({"chatId": CHAT, "messageId": id, "timestamp": 1, "author": {"id": USER, "type": 1},
+                   "isEdited": false, "box": {"id": 1, "position": "0"}, "type": 200,
+                   "content": {"text": id, "parseMode": "text"}})
+        })
+        .collect();
+    json!({"chatId": CHAT, "count": messages.len(), "messages": messages})
 }
 
 fn expect_303<T: std::fmt::Debug>(r: trueconf_bot::Result<T>, method: &str) {

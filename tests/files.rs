@@ -971,6 +971,40 @@ fn size_mismatches_are_caught() {
 }
 
 #[test]
+fn an_upload_larger_than_its_task_is_cut_off_early() {
+    /// Zeros, counting how many were read.
+    struct Counted(Arc<Mutex<u64>>);
+    impl Read for Counted {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            buf.fill(0);
+            *self.0.lock().unwrap() += buf.len() as u64;
+            Ok(buf.len())
+        }
+    }
+    let emu = emulator();
+    let client = connect(emu.url());
+    let task = client.create_upload_task(10).unwrap();
+    let read = Arc::new(Mutex::new(0));
+    let huge = 256 * MIB as u64;
+    let e = client
+        .upload(
+            &task.upload_task_id,
+            UploadPart::new(Counted(read.clone()), huge, "big.bin"),
+            None,
+        )
+        .unwrap_err();
+    // Refused (408), or the connection ended under the upload: either
+    // way the server stopped reading long before the end.
+    let read = *read.lock().unwrap();
+    assert!(read < huge / 4, "{read} bytes read: {e:?}");
+    assert!(
+        e.api_code() == Some(ApiErrorCode::InvalidFile)
+            || matches!(e, Error::Connect(_) | Error::Io(_)),
+        "{e:?}"
+    );
+}
+
+#[test]
 fn upload_limits_are_checked_before_anything_is_sent() {
     let emu = emulator_with(Emulator::builder().upload_limits(json!({
         "maxSize": 1000,

@@ -3,7 +3,7 @@
 use crate::error::Result;
 use crate::protocol::{Chat, ChatParticipant, Envelope};
 use crate::Client;
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 
 impl Client {
     /// Every chat of the bot, fetched `page_size` at a time (pages from 1).
@@ -37,6 +37,7 @@ impl Client {
             chat_id: chat_id.into(),
             page_size: page_size.max(1),
             oldest: None,
+            last_page: HashSet::new(),
             buffer: VecDeque::new(),
             done: false,
         }
@@ -132,6 +133,8 @@ pub struct HistoryPages<'a> {
     chat_id: String,
     page_size: u32,
     oldest: Option<String>,
+    /// The ids of the messages the last page yielded.
+    last_page: HashSet<String>,
     buffer: VecDeque<Envelope>,
     done: bool,
 }
@@ -161,6 +164,19 @@ impl Iterator for HistoryPages<'_> {
                         .into_iter()
                         .filter(|m| Some(&m.message_id) != self.oldest.as_ref())
                         .collect();
+                    // A page older than the last one shares nothing with
+                    // it; a server that ignores `fromMessageId` repeats the
+                    // newest page, and the walk would never end.
+                    if fresh.iter().any(|m| self.last_page.contains(&m.message_id)) {
+                        log::warn!(
+                            "the server ignores fromMessageId (a page repeats messages); \
+                             history of {} stops here",
+                            self.chat_id
+                        );
+                        self.done = true;
+                        return None;
+                    }
+                    self.last_page = fresh.iter().map(|m| m.message_id.clone()).collect();
                     self.done = fresh.is_empty();
                     if let Some(last) = fresh.last() {
                         self.oldest = Some(last.message_id.clone());

@@ -470,6 +470,35 @@ fn file_error(error: u32, description: &str) -> Response {
     )
 }
 
+/// The largest preview part an upload may carry.
+const PREVIEW_MAX: u64 = 32 << 20;
+
+/// A part's file that refuses bytes beyond the part's limit (the upload
+/// task's size for the file): an upload that grows past it ends there,
+/// not once it has filled the disk.
+struct Capped<W> {
+    out: W,
+    left: u64,
+}
+
+impl<W: Write> Write for Capped<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if buf.len() as u64 > self.left {
+            return Err(io::Error::new(
+                io::ErrorKind::FileTooLarge,
+                "the part is larger than announced",
+            ));
+        }
+        let n = self.out.write(buf)?;
+        self.left -= n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
 /// Removes the files of a failed upload.
 struct Cleanup(Vec<PathBuf>);
 
@@ -513,12 +542,33 @@ fn upload(inner: &Inner, head: &Head, body: &mut Body<'_>) -> Response {
         let file = File::create(&path)?;
         cleanup.0.push(path.clone());
         paths.insert(name.to_owned(), path);
-        Ok(Some(io::BufWriter::with_capacity(64 * 1024, file)))
+        Ok(Some(Capped {
+            out: io::BufWriter::with_capacity(64 * 1024, file),
+            left: if name == "file" {
+                task.file_size
+            } else {
+                PREVIEW_MAX
+            },
+        }))
     });
     let parts = match parsed {
         Ok(parts) => parts,
         Err(MultipartError::Malformed(why)) => {
             return file_error(310, &format!("Malformed multipart body: {why}"));
+        }
+        Err(MultipartError::Io(e)) if e.kind() == io::ErrorKind::FileTooLarge => {
+            // The rest of the body is left unread: the connection ends.
+            return Response {
+                close: true,
+                ..file_error(
+                    408,
+                    &format!(
+                        "A part is larger than allowed (the file: the upload task's \
+                         fileSize {}; a preview: {PREVIEW_MAX} bytes)",
+                        task.file_size
+                    ),
+                )
+            };
         }
         Err(MultipartError::Io(e)) => {
             log::debug!("upload failed: {e}");

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 /// A chat, as returned by `getChatByID` and `getChats` and sent in the
 /// chat-created events.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Chat {
     /// The chat id.
@@ -29,6 +29,19 @@ pub struct Chat {
     /// spec); `None` when `null`, absent or undecodable.
     #[serde(default, deserialize_with = "lenient::lossy_option")]
     pub last_message: Option<Envelope>,
+}
+
+impl std::fmt::Debug for Chat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chat")
+            .field("chat_id", &self.chat_id)
+            .field("title", &self.title)
+            .field("chat_type", &self.chat_type)
+            .field("unread_messages", &self.unread_messages)
+            .field("avatar_url", &crate::secret::shown_url(&self.avatar_url))
+            .field("last_message", &self.last_message)
+            .finish()
+    }
 }
 
 /// A chat participant and their role.

@@ -180,12 +180,20 @@ pub struct TitleChangedContent {
 }
 
 /// A new chat avatar (type 22).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AvatarChangedContent {
     /// Where the new avatar can be downloaded; `None` when it was removed.
     #[serde(default)]
     pub avatar_url: Option<String>,
+}
+
+impl std::fmt::Debug for AvatarChangedContent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AvatarChangedContent")
+            .field("avatar_url", &crate::secret::shown_url(&self.avatar_url))
+            .finish()
+    }
 }
 
 /// The chat history was cleared (type 23).

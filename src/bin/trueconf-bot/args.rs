@@ -306,7 +306,7 @@ pub struct EmulatorArgs {
     pub bind: String,
     /// A user account, repeatable (default: bot:bot and alice:alice)
     #[arg(long = "user", value_name = "LOGIN:PASSWORD", value_parser = parse_account)]
-    pub users: Vec<Account>,
+    pub users: Vec<Option<Account>>,
     /// The server name in user ids (login@NAME)
     #[arg(long, default_value = "emulator.local", value_name = "NAME")]
     pub server_name: String,
@@ -346,13 +346,34 @@ impl std::fmt::Debug for Account {
     }
 }
 
-fn parse_account(s: &str) -> Result<Account, String> {
-    match s.split_once(':') {
-        Some((login, password)) if !login.is_empty() && !login.contains('@') => Ok(Account {
+/// `None` for a malformed value: clap would quote it (the password) in its
+/// error; [`EmulatorArgs::accounts`] reports it without.
+fn parse_account(s: &str) -> Result<Option<Account>, String> {
+    Ok(match s.split_once(':') {
+        Some((login, password)) if !login.is_empty() && !login.contains('@') => Some(Account {
             login: login.to_owned(),
             password: password.to_owned(),
         }),
-        _ => Err("expected LOGIN:PASSWORD (a login without '@')".into()),
+        _ => None,
+    })
+}
+
+impl EmulatorArgs {
+    /// The `--user` accounts (none given: empty), or the usage error for
+    /// a malformed one, which does not repeat it.
+    pub fn accounts(&self) -> Result<Vec<Account>, String> {
+        self.users
+            .iter()
+            .enumerate()
+            .map(|(n, user)| {
+                user.clone().ok_or_else(|| {
+                    format!(
+                        "--user number {}: expected LOGIN:PASSWORD (a login without '@')",
+                        n + 1
+                    )
+                })
+            })
+            .collect()
     }
 }
 
@@ -401,8 +422,32 @@ mod tests {
     fn seconds_and_accounts_parse() {
         assert_eq!(parse_secs("0.5"), Ok(Duration::from_millis(500)));
         assert!(parse_secs("0").is_err() && parse_secs("x").is_err());
-        let a = parse_account("bot:pa:ss").unwrap();
+        let a = parse_account("bot:pa:ss").unwrap().unwrap();
         assert_eq!((a.login.as_str(), a.password.as_str()), ("bot", "pa:ss"));
-        assert!(parse_account("bot").is_err() && parse_account(":pw").is_err());
+        for bad in ["bot", ":pw", "bot@x:pw"] {
+            assert_eq!(parse_account(bad), Ok(None), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_malformed_account_is_reported_without_its_password() {
+        let cli = Cli::try_parse_from([
+            "trueconf-bot",
+            "emulator",
+            "--user",
+            "ok:pw",
+            "--user",
+            "bot@x:Hunter2pw",
+        ])
+        .unwrap();
+        let Command::Emulator(args) = cli.command else {
+            panic!("{cli:?}")
+        };
+        let e = args.accounts().unwrap_err();
+        assert!(
+            e.starts_with("--user number 2: expected LOGIN:PASSWORD"),
+            "{e}"
+        );
+        assert!(!e.contains("Hunter2pw") && !format!("{args:?}").contains("Hunter2pw"));
     }
 }

@@ -11,17 +11,16 @@ use trueconf_bot::emulator::{Emulator, EmulatorBuilder};
 /// (plus `"caCert": FILE` with `--ca-out`) as the first stdout line, and
 /// serves until the process is interrupted (Ctrl-C ends it). With `--ca-out`
 /// the CA file is complete before that line appears.
-pub fn run(mut args: EmulatorArgs) -> Result<(), Failure> {
-    let users = if args.users.is_empty() {
-        ["bot", "alice"]
+pub fn run(args: EmulatorArgs) -> Result<(), Failure> {
+    let mut users = args.accounts().map_err(Failure::usage)?;
+    if users.is_empty() {
+        users = ["bot", "alice"]
             .map(|login| Account {
                 login: login.into(),
                 password: login.into(),
             })
-            .to_vec()
-    } else {
-        std::mem::take(&mut args.users)
-    };
+            .to_vec();
+    }
     let mut builder = Emulator::builder().server_name(&args.server_name);
     for user in &users {
         builder = builder.user(&user.login, &user.password, &user.login);

@@ -290,7 +290,7 @@ pub struct ChatTitleChanged {
 }
 
 /// `editChatAvatar` event: a chat's avatar changed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChatAvatarChanged {
     /// The chat.
@@ -298,6 +298,15 @@ pub struct ChatAvatarChanged {
     /// Where the new avatar can be downloaded; `None` when removed.
     #[serde(default)]
     pub avatar_url: Option<String>,
+}
+
+impl std::fmt::Debug for ChatAvatarChanged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatAvatarChanged")
+            .field("chat_id", &self.chat_id)
+            .field("avatar_url", &crate::secret::shown_url(&self.avatar_url))
+            .finish()
+    }
 }
 
 /// `uploadFileProgress` (or `uploadingProgress`) event: how much of a file

@@ -603,3 +603,20 @@ fn nulls_and_nested_chats_where_the_spec_has_values_still_type_the_event() {
         ("", "/x")
     );
 }
+
+#[test]
+fn avatar_urls_hide_their_tokens_in_debug() {
+    let url = "https://h/avatar?id=1&token=av-secret";
+    let event = decode("editChatAvatar", json!({"chatId": "c", "avatarUrl": url}));
+    let chat: crate::protocol::Chat =
+        serde_json::from_value(json!({"chatId": "c", "avatarUrl": url})).unwrap();
+    let content = Content::from_wire(22, json!({"avatarUrl": url}));
+    for shown in [
+        format!("{event:?}"),
+        format!("{chat:?}"),
+        format!("{content:?}"),
+    ] {
+        assert!(!shown.contains("av-secret"), "{shown}");
+        assert!(shown.contains("id=1&token=***"), "{shown}");
+    }
+}

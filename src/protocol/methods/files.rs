@@ -250,10 +250,7 @@ pub struct FileInfo {
     pub previews: Vec<FilePreview>,
 }
 
-/// A download URL for `Debug` output, with secret query values hidden.
-fn shown_url(url: &Option<String>) -> Option<std::borrow::Cow<'_, str>> {
-    url.as_deref().map(crate::secret::redact_query_secrets)
-}
+use crate::secret::shown_url;
 
 impl std::fmt::Debug for FilePreview {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
