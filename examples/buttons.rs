@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{bot_says, from_me, Bot};
+use common::{bot_says, Bot};
 use trueconf_bot::protocol::methods::{EditMessage, SendMessage};
 use trueconf_bot::protocol::{Button, ButtonStyle, Content, InlineKeyboard};
 use trueconf_bot::Event;
@@ -41,7 +41,7 @@ fn main() -> common::Result {
         |client, event| {
             match event {
                 Event::NewMessage(message) if message.text().is_some() => {
-                    if from_me(client, message) {
+                    if client.is_me(&message.author.id) {
                         return Ok(());
                     }
                     let buttons = InlineKeyboard::new().row([

@@ -12,7 +12,7 @@
 
 mod common;
 
-use common::{bot_says, from_me, Bot};
+use common::{bot_says, Bot};
 use trueconf_bot::protocol::methods::SendMessage;
 use trueconf_bot::Event;
 
@@ -30,7 +30,7 @@ fn main() -> common::Result {
         // The bot: echo every text message, as a reply to it.
         |client, event| {
             if let Event::NewMessage(message) = event {
-                if let (Some(text), false) = (message.text(), from_me(client, message)) {
+                if let (Some(text), false) = (message.text(), client.is_me(&message.author.id)) {
                     let echo =
                         SendMessage::new(&message.chat_id, text).reply_to(&message.message_id);
                     client.request(&echo)?;

@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{bot_says, from_me, Bot};
+use common::{bot_says, Bot};
 use trueconf_bot::protocol::{Content, ParseMode};
 use trueconf_bot::Event;
 
@@ -45,7 +45,7 @@ fn main() -> common::Result {
             let Content::Attachment(file) = &message.content else {
                 return Ok(());
             };
-            if from_me(client, message) {
+            if client.is_me(&message.author.id) {
                 return Ok(());
             }
             if file.size > MAX_BYTES {

@@ -10,8 +10,8 @@
 //! `client.history` walks back from the newest message a page at a time;
 //! the messages are then put in chat order by their box (`box.id`, then
 //! `box.position`), which is the server's order even when clocks disagree.
-//! Offline, alice and the bot talk first (on stderr), then the export goes
-//! to stdout.
+//! Offline, alice and the bot talk first (stderr says how much), then the
+//! export goes to stdout.
 
 mod common;
 

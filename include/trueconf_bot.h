@@ -203,9 +203,10 @@ enum TcbStatus tcb_client_close(const struct TcbClient *client);
 // `client` must be NULL or a handle from `tcb_client_new` not yet freed.
 void tcb_client_free(struct TcbClient *client);
 
-// The TrueConf ID the server authenticated the client as (e.g.
-// `bot@video.example.com`). `*out_user_id` is a new string to free with
-// `tcb_string_free`.
+// The TrueConf ID the server authenticated the client as, with the
+// server's instance suffix (e.g. `bot@video.example.com/1b2cfb42f7`;
+// message authors carry the part before the `/`). `*out_user_id` is a new
+// string to free with `tcb_string_free`.
 //
 // Thread-safe.
 //

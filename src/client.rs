@@ -87,9 +87,23 @@ impl Client {
         ClientBuilder::new(url)
     }
 
-    /// The TrueConf ID the server authenticated this client as.
+    /// The TrueConf ID the server authenticated this client as, as the
+    /// server reports it: usually with an instance suffix
+    /// (`bot@video.example.com/1b2cfb42f7`), while message authors carry
+    /// the part before the `/`.
     pub fn user_id(&self) -> String {
         self.handle.inner.user_id()
+    }
+
+    /// Whether `user_id` names this client's own user: TrueConf IDs are
+    /// compared without their instance suffix (`/...`) and regardless of
+    /// ASCII case. The bot's own messages come back to it as events; skip
+    /// them with `client.is_me(&message.author.id)`.
+    pub fn is_me(&self, user_id: &str) -> bool {
+        fn bare(id: &str) -> &str {
+            id.split('/').next().unwrap_or(id)
+        }
+        bare(&self.user_id()).eq_ignore_ascii_case(bare(user_id))
     }
 
     /// The request timeout of this handle.

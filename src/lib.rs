@@ -53,10 +53,12 @@
 //!
 //! # Threads
 //!
-//! One I/O thread per client owns the socket's reads, the acknowledgements,
-//! keepalive and reconnects. A calling thread usually writes its own request
-//! and sleeps until the I/O thread hands it the response; nothing the
-//! application does (or fails to do) can block the I/O thread.
+//! One I/O thread per client owns the connection: keepalive, reconnects,
+//! and reading whatever no caller reads. A calling thread writes its own
+//! request and, if no other thread is reading the socket, reads it itself
+//! until its response is in (handing other callers theirs and queuing
+//! events); otherwise it sleeps until the reader hands it the response.
+//! Nothing the application does (or fails to do) can block the I/O thread.
 //!
 //! # Features
 //!
@@ -64,6 +66,8 @@
 //!   and WebSocket on one port, TLS on request, fault injection) to test
 //!   bots offline.
 //! - `cli`: the `trueconf-bot` command-line tool.
+//! - `ffi`: the C ABI (`include/trueconf_bot.h`), built into
+//!   `libtrueconf_bot.so` / `.a`.
 //!
 //! [TrueConf Server]: https://trueconf.com/products/tcsf/trueconf-server-free.html
 #![deny(unsafe_code)]

@@ -534,6 +534,12 @@ fn file_commands_fail_with_the_right_status() {
     // Not a regular file: refused before anything is fetched.
     let out = run(tool(&emu), &["download", "x", "-o", "/dev/null"]);
     out.assert_failed(2, &["not a regular file"]);
+    // A path ending in / is a directory, which must be there.
+    let dir = TempDir::new("slash");
+    let missing = format!("{}/", dir.path().join("downloads").display());
+    let out = run(tool(&emu), &["download", "x", "-o", &missing]);
+    out.assert_failed(2, &["no such directory"]);
+    assert!(!dir.path().join("downloads").exists());
 }
 
 #[test]

@@ -42,6 +42,11 @@ fn password_login_conversation_and_typed_events() {
         "{}",
         bot.user_id()
     );
+    // Its own id, with or without the instance suffix, in any case.
+    assert!(bot.user_id().contains('/'), "{}", bot.user_id());
+    assert!(bot.is_me(&bot.user_id()) && bot.is_me(&emu.user_id("bot")));
+    assert!(bot.is_me(&emu.user_id("bot").to_uppercase()));
+    assert!(!bot.is_me(&emu.user_id("alice")) && !bot.is_me(""));
 
     let alice = emu.user("alice");
     let chat = alice.create_p2p_chat("bot").unwrap();

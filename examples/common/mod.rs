@@ -129,13 +129,6 @@ impl Bot {
     }
 }
 
-/// Whether a message was written by the bot itself.
-pub fn from_me(client: &Client, message: &Envelope) -> bool {
-    let me = client.user_id();
-    let me = me.split('/').next().unwrap_or_default();
-    message.author.id.eq_ignore_ascii_case(me)
-}
-
 fn connect_real(server: &str) -> Result<Client> {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let mut builder = Client::builder(server);
@@ -144,15 +137,23 @@ fn connect_real(server: &str) -> Result<Client> {
         env("TRUECONF_USER"),
         env("TRUECONF_PASSWORD"),
     ) {
-        (Some(token), _, _) => builder.token(token),
+        (Some(token), None, None) => builder.token(token),
         (None, Some(user), Some(password)) => builder.credentials(user, password),
         _ => return Err("set TRUECONF_USER and TRUECONF_PASSWORD, or TRUECONF_TOKEN".into()),
     };
     if let Some(pem) = env("TRUECONF_CA_CERT") {
         builder = builder.ca_cert_file(pem);
     }
-    if env("TRUECONF_INSECURE").is_some_and(|v| v != "0" && v != "false") {
-        builder = builder.danger_accept_invalid_certs(true);
+    // As the command-line tool reads it.
+    match env("TRUECONF_INSECURE")
+        .map(|v| v.to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("0" | "no" | "n" | "false" | "f" | "off") => {}
+        Some("1" | "yes" | "y" | "true" | "t" | "on") => {
+            builder = builder.danger_accept_invalid_certs(true)
+        }
+        Some(_) => return Err("TRUECONF_INSECURE: give 1/yes/true or 0/no/false".into()),
     }
     Ok(builder.connect()?)
 }

@@ -249,9 +249,10 @@ pub unsafe extern "C" fn tcb_client_free(client: *mut TcbClient) {
     });
 }
 
-/// The TrueConf ID the server authenticated the client as (e.g.
-/// `bot@video.example.com`). `*out_user_id` is a new string to free with
-/// `tcb_string_free`.
+/// The TrueConf ID the server authenticated the client as, with the
+/// server's instance suffix (e.g. `bot@video.example.com/1b2cfb42f7`;
+/// message authors carry the part before the `/`). `*out_user_id` is a new
+/// string to free with `tcb_string_free`.
 ///
 /// Thread-safe.
 ///

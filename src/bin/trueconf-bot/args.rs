@@ -18,7 +18,7 @@ messages for people and progress bars go to stderr.
 
 Exit status: 0 success, 1 the server answered with an error,
 2 usage error or an unusable local file, 3 connection or
-authentication failure.";
+authentication failure, or a timeout.";
 
 const EMULATOR_AFTER_HELP: &str = "\
 The first stdout line is {\"listening\": URL, \"websocket\": WS_URL} (with
@@ -224,7 +224,8 @@ pub struct DownloadArgs {
     /// The file
     pub file_id: String,
     /// Where to save it: a file, or an existing directory (default: the
-    /// server's file name, sanitised, in the current directory)
+    /// server's file name, sanitised, in the current directory); a path
+    /// ending in / must be an existing directory
     #[arg(short = 'o', long = "output", value_name = "PATH")]
     pub output: Option<PathBuf>,
     #[command(flatten)]

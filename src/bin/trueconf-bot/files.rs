@@ -86,6 +86,10 @@ impl Download {
         let to = match args.output {
             None => Destination::Dir(PathBuf::from(".")),
             Some(path) if path.is_dir() => Destination::Dir(path),
+            // `dir/` names a directory, even one that is not there.
+            Some(path) if path.as_os_str().as_encoded_bytes().ends_with(b"/") => {
+                return Err(Failure::local(&path, "no such directory"));
+            }
             Some(path) => {
                 let parent = match path.parent() {
                     Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),

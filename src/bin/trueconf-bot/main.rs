@@ -3,8 +3,8 @@
 //! Results go to stdout as JSON (one object per line for lists and
 //! streams), messages for people and progress bars to stderr. Exit status:
 //! 0 success, 1 the server answered with an error, 2 usage error or an
-//! unusable local file, 3 connection or authentication failure.
-//! `trueconf-bot --help` lists the commands.
+//! unusable local file, 3 connection or authentication failure, or a
+//! timeout. `trueconf-bot --help` lists the commands.
 
 mod args;
 mod commands;
