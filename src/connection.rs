@@ -510,7 +510,9 @@ impl Inner {
         }
     }
 
-    fn closed_error(&self) -> Error {
+    /// The error for a call on a client that ended: [`Error::Closed`] after
+    /// `close`, or why it stopped on its own.
+    pub(crate) fn closed_error(&self) -> Error {
         self.closed_error_locked(&lock(&self.status))
     }
 

@@ -242,3 +242,55 @@ fn tls_carries_heavy_traffic_both_ways() {
     writer.join().unwrap();
     bot.close();
 }
+
+#[test]
+fn tls_events_are_taken_and_acknowledged_while_writes_are_blocked() {
+    let emu = emulator(true);
+    let bot = Client::builder(emu.url())
+        .ca_cert_pem(emu.ca_pem().unwrap())
+        .credentials("bot", "bot-pw")
+        .request_timeout(Duration::from_secs(60))
+        .keepalive(None)
+        .connect()
+        .unwrap();
+    let events = bot.events();
+    let alice = emu.user("alice");
+    let chat = alice.create_p2p_chat("bot").unwrap();
+    // The server stops reading; 20 MiB of requests fill every buffer on
+    // the way, so the client's writes block.
+    emu.faults().stall(true);
+    let pad = "x".repeat(512 << 10);
+    let held: Vec<_> = (0..40)
+        .map(|_| {
+            bot.call_pending(
+                "getUserDisplayName",
+                serde_json::json!({"userId": emu.user_id("alice"), "pad": pad}),
+            )
+            .unwrap()
+        })
+        .collect();
+    // Events still come (a stalled server still writes), and their acks
+    // queue behind the blocked requests: the link must not fail.
+    const SENT: usize = 50;
+    for n in 0..SENT {
+        alice.send_message(&chat, &format!("m{n}")).unwrap();
+    }
+    let mut seen = 0;
+    while seen < SENT {
+        match events.recv_timeout(WAIT).unwrap() {
+            Some(Event::NewMessage(_)) => seen += 1,
+            Some(Event::Disconnected { reason }) => panic!("the link failed: {reason}"),
+            Some(_) => {}
+            None => panic!("only {seen} of {SENT} messages within {WAIT:?}"),
+        }
+    }
+    // Once the server reads again, every request is answered.
+    emu.faults().stall(false);
+    for call in held {
+        match call.wait() {
+            Ok(_) | Err(Error::Api { .. }) => {}
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert_eq!(bot.health().reconnects, 0);
+}

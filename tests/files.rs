@@ -617,6 +617,32 @@ fn connect_reconnecting(emu: &Emulator) -> Client {
     rel::bot_builder(emu).connect().expect("connect")
 }
 
+#[test]
+fn a_wait_for_a_file_ends_like_every_call_when_the_client_gives_up() {
+    let emu = emulator();
+    let file_id = uploading_file(&emu, 1000, 10);
+    let client = rel::bot_builder(&emu)
+        .reconnect(
+            ReconnectPolicy::backoff(Duration::from_millis(10), Duration::from_millis(20))
+                .max_attempts(Some(2)),
+        )
+        .connect()
+        .expect("connect");
+    let wait = wait_in_background(&client, &file_id, Duration::from_secs(60));
+    wait_until_waiting_for_progress(&emu, &client);
+    emu.faults().refuse_next(1_000);
+    emu.faults().drop_connections();
+    // Not `Closed` (the application closed nothing): why it stopped.
+    match wait.join().unwrap() {
+        Err(Error::Connect(why)) => assert!(why.contains("gave up reconnecting"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    match client.get_chats(10, 1) {
+        Err(Error::Connect(why)) => assert!(why.contains("gave up reconnecting"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+}
+
 /// Alice sends a file of `len` bytes and the emulator marks it still
 /// uploading with `progress` bytes on the server; its id.
 fn uploading_file(emu: &Emulator, len: usize, progress: u64) -> String {

@@ -135,7 +135,11 @@ impl Wait<'_> {
                     subscribe = true;
                 }
                 Err(RecvTimeoutError::Timeout) => return Err(self.timed_out()),
-                Err(RecvTimeoutError::Disconnected) => return Err(Error::Closed),
+                // The client ended: closed, or stopped on its own (and
+                // then says why, as every other call does).
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(self.client.inner().closed_error())
+                }
             }
         }
     }

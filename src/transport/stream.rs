@@ -121,6 +121,59 @@ fn tls_read<S: rustls::SideData>(
     }
 }
 
+/// Writes TLS records out without ever reading (rustls' `StreamOwned`
+/// write path reads incoming records when its write would block, and then
+/// reports `Ok(0)` once its send buffer is full).
+fn tls_push<S: rustls::SideData>(
+    conn: &mut rustls::ConnectionCommon<S>,
+    sock: &mut TcpStream,
+) -> io::Result<()> {
+    while conn.wants_write() {
+        match conn.write_tls(sock) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Buffers plaintext in rustls (up to its limit) and pushes records out;
+/// `WouldBlock` rather than `Ok(0)` when the buffer is full.
+fn tls_write<S: rustls::SideData>(
+    conn: &mut rustls::ConnectionCommon<S>,
+    sock: &mut TcpStream,
+    buf: &[u8],
+) -> io::Result<usize> {
+    match tls_push(conn, sock) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+        Err(e) => return Err(e),
+    }
+    let n = conn.writer().write(buf)?;
+    if n == 0 && !buf.is_empty() {
+        return Err(io::ErrorKind::WouldBlock.into());
+    }
+    match tls_push(conn, sock) {
+        Ok(()) => Ok(n),
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(n),
+        // The bytes were taken: the error shows at the next write or flush.
+        Err(_) => Ok(n),
+    }
+}
+
+/// Pushes every buffered record out; `WouldBlock` while the socket's send
+/// buffer is full (the I/O thread flushes again once it turns writable).
+fn tls_flush<S: rustls::SideData>(
+    conn: &mut rustls::ConnectionCommon<S>,
+    sock: &mut TcpStream,
+) -> io::Result<()> {
+    conn.writer().flush()?;
+    tls_push(conn, sock)?;
+    sock.flush()
+}
+
 impl Read for Stream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
@@ -149,18 +202,30 @@ impl Write for Stream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Stream::Plain(s, _) => s.write(buf),
-            Stream::TlsClient(s) => s.write(buf),
+            Stream::TlsClient(s) => {
+                let s = &mut **s;
+                tls_write(&mut s.conn, &mut s.sock, buf)
+            }
             #[cfg(feature = "emulator")]
-            Stream::TlsServer(s) => s.write(buf),
+            Stream::TlsServer(s) => {
+                let s = &mut **s;
+                tls_write(&mut s.conn, &mut s.sock, buf)
+            }
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Stream::Plain(s, _) => s.flush(),
-            Stream::TlsClient(s) => s.flush(),
+            Stream::TlsClient(s) => {
+                let s = &mut **s;
+                tls_flush(&mut s.conn, &mut s.sock)
+            }
             #[cfg(feature = "emulator")]
-            Stream::TlsServer(s) => s.flush(),
+            Stream::TlsServer(s) => {
+                let s = &mut **s;
+                tls_flush(&mut s.conn, &mut s.sock)
+            }
         }
     }
 }
