@@ -832,6 +832,16 @@ impl Inner {
         if let Some(why) = &failure {
             log::error!("the client stops: {why}");
         }
+        // The state first: whoever is woken below asks it why.
+        {
+            let mut status = lock(&self.status);
+            status.state = ConnectionState::Closed;
+            status.link = None;
+            if status.failure.is_none() {
+                status.failure = failure;
+            }
+            self.status_changed.notify_all();
+        }
         let failed: Vec<PendingEntry> = lock(&self.pending).drain().map(|(_, e)| e).collect();
         for entry in failed {
             entry.slot.fill(Reply::Closed);
@@ -839,13 +849,6 @@ impl Inner {
         lock(&self.events_tx).take();
         // Waits for uploads to finish see the end now, not at their timeout.
         lock(&self.progress_watchers).clear();
-        let mut status = lock(&self.status);
-        status.state = ConnectionState::Closed;
-        status.link = None;
-        if status.failure.is_none() {
-            status.failure = failure;
-        }
-        self.status_changed.notify_all();
     }
 
     pub(crate) fn is_shutdown(&self) -> bool {
