@@ -107,8 +107,9 @@ fn tls_read<S: rustls::SideData>(
         if let Ok(n) = got {
             conn.process_new_packets()
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-            // Replies rustls queued while processing (alerts, key updates).
-            while conn.wants_write() && conn.write_tls(sock).is_ok() {}
+            // Replies rustls queued while processing (alerts, key updates);
+            // a write that fails shows at the next write or flush.
+            let _ = tls_push(conn, sock);
             if n == 0 {
                 // End of the stream: the reader reports a clean close or
                 // an unexpected EOF.
@@ -116,7 +117,7 @@ fn tls_read<S: rustls::SideData>(
             }
             continue;
         }
-        while conn.wants_write() && conn.write_tls(sock).is_ok() {}
+        let _ = tls_push(conn, sock);
         return got;
     }
 }
@@ -155,12 +156,10 @@ fn tls_write<S: rustls::SideData>(
     if n == 0 && !buf.is_empty() {
         return Err(io::ErrorKind::WouldBlock.into());
     }
-    match tls_push(conn, sock) {
-        Ok(()) => Ok(n),
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(n),
-        // The bytes were taken: the error shows at the next write or flush.
-        Err(_) => Ok(n),
-    }
+    // The bytes were taken: a push that fails shows at the next write or
+    // flush.
+    let _ = tls_push(conn, sock);
+    Ok(n)
 }
 
 /// Pushes every buffered record out; `WouldBlock` while the socket's send
