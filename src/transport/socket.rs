@@ -568,11 +568,23 @@ impl Shared {
         if pass.received {
             self.activity.store(true, Ordering::Relaxed);
         }
-        if result.is_err() {
-            // Marked under the socket lock, before any other reader can
-            // take it; the failure itself goes to whoever acts on it.
-            self.failed.store(true, Ordering::Release);
-        }
+        // Marked under the socket lock, before any other reader can take
+        // it. A leader's failure is recorded with the mark (`fail`), so
+        // that the I/O thread, which acts on it, finds the reason too; the
+        // I/O thread gets its own back.
+        let mut result = match result {
+            Err(e) if leader => {
+                self.fail(e);
+                Err(LinkError::Io(io::Error::other(
+                    "reported to the I/O thread",
+                )))
+            }
+            Err(e) => {
+                self.failed.store(true, Ordering::Release);
+                Err(e)
+            }
+            ok => ok,
+        };
         self.undrained.store(!pass.drained, Ordering::Relaxed);
         let urgent = lock(&self.outbox).is_urgent();
         if result.is_ok() && (write_all || urgent || replied) {
@@ -647,10 +659,8 @@ impl Leader<'_> {
             if read {
                 match shared.read_pass(&mut on_frame, true, true) {
                     Ok(pass) => self.drained = pass.drained,
-                    Err(e) => {
-                        shared.fail(e);
-                        return Led::Failed;
-                    }
+                    // Recorded for the I/O thread already.
+                    Err(_) => return Led::Failed,
                 }
             }
             read = true;
