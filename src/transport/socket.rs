@@ -724,7 +724,8 @@ impl Driver {
     pub fn new(mut ws: WebSocket<Stream>) -> io::Result<(Driver, Arc<Shared>)> {
         // Every reader here waits on edge-triggered epoll before reading
         // again.
-        ws.get_mut().assume_drained_after_short_reads();
+        ws.get_mut()
+            .assume_drained_after_short_reads(super::stream::READ_AHEAD);
         let poll = Poll::new()?;
         let fd = ws.get_ref().tcp().as_raw_fd();
         poll.registry()

@@ -7,7 +7,7 @@ use std::net::TcpStream;
 #[derive(Debug)]
 pub enum Stream {
     /// Plain TCP (`ws://`, `http://`).
-    Plain(TcpStream, ShortReads),
+    Plain(TcpStream, Intake),
     /// TLS as the client (`wss://`).
     TlsClient(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
     /// TLS as the server (the emulator's `wss://`).
@@ -15,13 +15,23 @@ pub enum Stream {
     TlsServer(Box<rustls::StreamOwned<rustls::ServerConnection, TcpStream>>),
 }
 
-/// What a plain stream makes of a read that returned less than asked for.
+/// How a plain stream reads: straight from the socket, or (for readers
+/// on edge-triggered epoll, see [`Stream::assume_drained_after_short_reads`])
+/// through a read-ahead buffer, taking a short read to mean "drained".
 ///
-/// On a non-blocking socket watched by edge-triggered epoll, such a read
-/// emptied the socket's receive queue: the next read would return
-/// `WouldBlock`, and any data that arrives later raises a new edge. With
-/// [`Stream::assume_drained_after_short_reads`], that next read returns
-/// `WouldBlock` without the system call (one `recv` fewer per round trip).
+/// **Read-ahead.** tungstenite reads into what is left of its input
+/// buffer. Payloads handed on keep their part of that buffer alive, so the
+/// part left is often a few hundred bytes: every read filled it, and a
+/// burst of responses took several `recv`s. Read-ahead asks the socket for
+/// a whole [`READ_AHEAD`] at once and hands tungstenite what it asks for
+/// from there.
+///
+/// **Short reads.** On a non-blocking socket watched by edge-triggered
+/// epoll, a read that returned less than asked for emptied the socket's
+/// receive queue: the next read would return `WouldBlock`, and any data
+/// that arrives later raises a new edge. So once what it read is handed
+/// on, the next read returns `WouldBlock` without the system call (one
+/// `recv` fewer per round trip).
 ///
 /// (TCP urgent data would also end a read early with more queued; the
 /// protocol never sends it.)
@@ -31,47 +41,92 @@ pub enum Stream {
 /// own. Whoever sees epoll report the peer's side closed calls
 /// [`Stream::read_to_the_end`], and reads reach the end of the stream.
 #[derive(Debug, Default)]
-pub struct ShortReads {
+pub struct Intake {
     /// Short reads mean "drained".
-    enabled: bool,
-    /// The last read was short: the next one reports `WouldBlock`.
+    short_means_drained: bool,
+    /// The last read from the socket was short: once `ahead` is handed on,
+    /// the next read reports `WouldBlock`.
     drained: bool,
+    /// The read-ahead buffer (empty: reads go straight to the socket).
+    ahead: Vec<u8>,
+    /// `ahead[start..end]` is read but not handed on yet.
+    start: usize,
+    end: usize,
+}
+
+/// How much a reader on edge-triggered epoll asks the socket for at once.
+pub const READ_AHEAD: usize = 16 << 10;
+
+impl Intake {
+    fn read(&mut self, tcp: &mut TcpStream, buf: &mut [u8]) -> io::Result<usize> {
+        if self.start == self.end {
+            if std::mem::take(&mut self.drained) {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            if buf.len() >= self.ahead.len() {
+                let n = tcp.read(buf)?;
+                self.drained = self.short_means_drained && n > 0 && n < buf.len();
+                return Ok(n);
+            }
+            let n = tcp.read(&mut self.ahead)?;
+            self.drained = self.short_means_drained && n > 0 && n < self.ahead.len();
+            self.start = 0;
+            self.end = n;
+        }
+        let n = buf.len().min(self.end - self.start);
+        buf[..n].copy_from_slice(&self.ahead[self.start..self.start + n]);
+        self.start += n;
+        Ok(n)
+    }
 }
 
 impl Stream {
     /// A plain TCP stream.
     pub fn plain(tcp: TcpStream) -> Stream {
-        Stream::Plain(tcp, ShortReads::default())
+        Stream::Plain(tcp, Intake::default())
     }
 
     /// For a non-blocking socket whose readers wait on edge-triggered epoll
-    /// before reading again: see [`ShortReads`]. Plain streams only (a TLS
-    /// record can end a short read with more records behind it).
-    pub fn assume_drained_after_short_reads(&mut self) {
-        if let Stream::Plain(_, short) = self {
-            short.enabled = true;
+    /// before reading again: reads go through a read-ahead buffer of
+    /// `read_ahead` bytes, and a short read means "drained" (see
+    /// [`Intake`]). Plain streams only (a TLS record can end a short read
+    /// with more records behind it, and rustls buffers its own reads).
+    pub fn assume_drained_after_short_reads(&mut self, read_ahead: usize) {
+        if let Stream::Plain(_, intake) = self {
+            intake.short_means_drained = true;
+            if intake.ahead.len() < read_ahead {
+                // Bytes read ahead already (none, where this is called
+                // before the first read) stay in front.
+                let mut ahead = vec![0; read_ahead];
+                let pending = intake.end - intake.start;
+                ahead[..pending].copy_from_slice(&intake.ahead[intake.start..intake.end]);
+                intake.ahead = ahead;
+                intake.start = 0;
+                intake.end = pending;
+            }
         }
     }
 
-    /// Forgets a short read: the next read asks the socket. A reader that
-    /// starts anew (after waiting on epoll, or on another thread) calls
-    /// this, since the `WouldBlock` a short read promises is only true for
-    /// the reader that goes on to wait for the next edge: another reader
-    /// may have consumed that edge already.
+    /// Forgets a short read: the next read asks the socket (once what was
+    /// read ahead is handed on). A reader that starts anew (after waiting
+    /// on epoll, or on another thread) calls this, since the `WouldBlock` a
+    /// short read promises is only true for the reader that goes on to wait
+    /// for the next edge: another reader may have consumed that edge
+    /// already.
     pub fn forget_short_read(&mut self) {
-        if let Stream::Plain(_, short) = self {
-            short.drained = false;
+        if let Stream::Plain(_, intake) = self {
+            intake.drained = false;
         }
     }
 
     /// Stops assuming that short reads drained the socket (see
-    /// [`ShortReads`]): every read goes to the socket, so a read after the
+    /// [`Intake`]): every read goes to the socket, so a read after the
     /// last data returns the end of the stream. For when epoll reported the
     /// peer's side closed.
     pub fn read_to_the_end(&mut self) {
-        if let Stream::Plain(_, short) = self {
-            short.enabled = false;
-            short.drained = false;
+        if let Stream::Plain(_, intake) = self {
+            intake.short_means_drained = false;
+            intake.drained = false;
         }
     }
 
@@ -176,14 +231,7 @@ fn tls_flush<S: rustls::SideData>(
 impl Read for Stream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
-            Stream::Plain(s, short) => {
-                if std::mem::take(&mut short.drained) {
-                    return Err(io::ErrorKind::WouldBlock.into());
-                }
-                let n = s.read(buf)?;
-                short.drained = short.enabled && n > 0 && n < buf.len();
-                Ok(n)
-            }
+            Stream::Plain(s, intake) => intake.read(s, buf),
             Stream::TlsClient(s) => {
                 let s = &mut **s;
                 tls_read(&mut s.conn, &mut s.sock, buf)
@@ -234,12 +282,28 @@ mod tests {
     use super::*;
     use std::net::TcpListener;
 
+    fn pair() -> (TcpStream, Stream) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let peer = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (tcp, _) = listener.accept().unwrap();
+        (peer, Stream::plain(tcp))
+    }
+
+    /// Waits (bounded) until `n` bytes are queued on the stream's socket.
+    fn queued(stream: &Stream, n: usize) {
+        let mut buf = vec![0u8; n];
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while stream.tcp().peek(&mut buf).unwrap() < n {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{n} bytes never arrived"
+            );
+        }
+    }
+
     #[test]
     fn a_short_read_reports_would_block_once_when_enabled() {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let mut peer = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (tcp, _) = listener.accept().unwrap();
-        let mut stream = Stream::plain(tcp);
+        let (mut peer, mut stream) = pair();
         let mut buf = [0u8; 64];
 
         // Disabled (blocking use, the handshake): a short read changes nothing.
@@ -248,7 +312,7 @@ mod tests {
         peer.write_all(b"de").unwrap();
         assert_eq!(stream.read(&mut buf).unwrap(), 2);
 
-        stream.assume_drained_after_short_reads();
+        stream.assume_drained_after_short_reads(64);
         peer.write_all(b"fgh").unwrap();
         assert_eq!(stream.read(&mut buf).unwrap(), 3);
         // Data that arrives after the short read is not lost: the next read
@@ -267,14 +331,7 @@ mod tests {
         assert_eq!(e.kind(), io::ErrorKind::WouldBlock, "short again");
         // A read that fills the buffer is not short.
         peer.write_all(&[7u8; 64]).unwrap();
-        // Blocking peeks until all 64 bytes are queued (bounded).
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while stream.tcp().peek(&mut buf).unwrap() < 64 {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "64 bytes never arrived"
-            );
-        }
+        queued(&stream, 64);
         assert_eq!(stream.read(&mut buf).unwrap(), 64);
         peer.write_all(b"k").unwrap();
         assert_eq!(stream.read(&mut buf).unwrap(), 1);
@@ -288,5 +345,65 @@ mod tests {
         assert_eq!(stream.read(&mut buf).unwrap(), 3);
         stream.read_to_the_end();
         assert_eq!(stream.read(&mut buf).unwrap(), 0, "the end of the stream");
+    }
+
+    #[test]
+    fn small_reads_are_served_from_one_read_ahead() {
+        let (mut peer, mut stream) = pair();
+        stream.assume_drained_after_short_reads(64);
+        peer.write_all(b"0123456789").unwrap();
+        queued(&stream, 10);
+        let mut small = [0u8; 4];
+        assert_eq!(stream.read(&mut small).unwrap(), 4);
+        assert_eq!(&small, b"0123");
+        // Bytes that arrive now stay in the socket: the rest of the first
+        // read comes from the read-ahead, then its short read says
+        // "drained".
+        peer.write_all(b"abc").unwrap();
+        queued(&stream, 3);
+        assert_eq!(stream.read(&mut small).unwrap(), 4);
+        assert_eq!(&small, b"4567");
+        assert_eq!(stream.read(&mut small).unwrap(), 2);
+        assert_eq!(&small[..2], b"89");
+        let e = stream.read(&mut small).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+        assert_eq!(stream.read(&mut small).unwrap(), 3);
+        assert_eq!(&small[..3], b"abc");
+        let e = stream.read(&mut small).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+
+        // A reader starting anew still gets what was read ahead first.
+        peer.write_all(b"XYZ").unwrap();
+        queued(&stream, 3);
+        assert_eq!(stream.read(&mut small[..1]).unwrap(), 1);
+        peer.write_all(b"!").unwrap();
+        queued(&stream, 1);
+        stream.forget_short_read();
+        assert_eq!(stream.read(&mut small).unwrap(), 2);
+        assert_eq!(&small[..2], b"YZ");
+        assert_eq!(stream.read(&mut small).unwrap(), 1);
+        assert_eq!(&small[..1], b"!");
+        let e = stream.read(&mut small).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+
+        // Enabling read-ahead later keeps nothing back (and a larger buffer
+        // keeps what the smaller one read ahead).
+        peer.write_all(b"pqrs").unwrap();
+        queued(&stream, 4);
+        assert_eq!(stream.read(&mut small[..1]).unwrap(), 1);
+        stream.assume_drained_after_short_reads(128);
+        assert_eq!(stream.read(&mut small).unwrap(), 3);
+        assert_eq!(&small[..3], b"qrs");
+        let e = stream.read(&mut small).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+
+        // The end of the stream after what was read ahead.
+        peer.write_all(b"end").unwrap();
+        peer.shutdown(std::net::Shutdown::Write).unwrap();
+        queued(&stream, 3);
+        assert_eq!(stream.read(&mut small[..1]).unwrap(), 1);
+        stream.read_to_the_end();
+        assert_eq!(stream.read(&mut small).unwrap(), 2);
+        assert_eq!(stream.read(&mut small).unwrap(), 0, "the end of the stream");
     }
 }
