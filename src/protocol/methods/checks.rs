@@ -13,11 +13,20 @@ pub(super) fn id(field: &'static str, value: &str) -> Result<(), InvalidInput> {
 
 /// Text and captions: at most [`MAX_TEXT_CHARS`] characters.
 pub(super) fn text(field: &'static str, value: &str) -> Result<(), InvalidInput> {
+    at_most(field, value, MAX_TEXT_CHARS)
+}
+
+/// At most `max` characters (counted only when the bytes are more).
+fn at_most(field: &'static str, value: &str, max: usize) -> Result<(), InvalidInput> {
+    // A string never holds more characters than bytes.
+    if value.len() <= max {
+        return Ok(());
+    }
     let chars = value.chars().count();
-    if chars > MAX_TEXT_CHARS {
+    if chars > max {
         return Err(InvalidInput::new(
             field,
-            format!("{chars} characters, at most {MAX_TEXT_CHARS}"),
+            format!("{chars} characters, at most {max}"),
         ));
     }
     Ok(())
@@ -28,14 +37,7 @@ pub(super) fn title(field: &'static str, value: &str) -> Result<(), InvalidInput
     if value.trim().is_empty() {
         return Err(InvalidInput::new(field, "must not be empty"));
     }
-    let chars = value.chars().count();
-    if chars > MAX_TITLE_CHARS {
-        return Err(InvalidInput::new(
-            field,
-            format!("{chars} characters, at most {MAX_TITLE_CHARS}"),
-        ));
-    }
-    Ok(())
+    at_most(field, value, MAX_TITLE_CHARS)
 }
 
 /// A parse mode must name a mode: the server never answers a request whose
