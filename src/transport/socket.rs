@@ -54,6 +54,7 @@
 //! | + lazy hand-back (no `epoll_ctl` per call), 8 KiB read buffer, batched pipelined writes | 0.73-0.84x | 2.3-2.5x | 0.34-0.44x of corked raw (2.5-2.9x raw flushing each request) |
 //! | + payloads left in their frame, requests encoded into one outbox buffer, batches written once per wake, short reads count as drained, envelope scanned rather than parsed | 0.80-0.92x | 2.4-2.6x | 0.42-0.51x of corked raw (3.2-4.3x raw flushing each request) |
 //! | + batches written on a 1 ms clock once the I/O thread is woken for one (a tenth of the wake-ups, 40% fewer `write`s) | | | +40% over the row above in paired runs |
+//! | + a 16 KiB read-ahead under tungstenite ([`Stream`]; 16,000 `recv`s per million pipelined calls instead of 86,000) | | | +8% over the row above in paired runs (another VM) |
 //!
 //! What bounds it now: a blocking call makes three syscalls where the bare
 //! socket makes two (`epoll_wait` instead of a blocking `recv`). With many
