@@ -471,9 +471,13 @@ impl Shared {
 
     /// Shuts the socket down both ways at once, without a close handshake:
     /// the connection is abandoned, and the peer sees it end now rather than
-    /// when the last handle goes away.
+    /// when the last handle goes away. It is marked broken under the socket
+    /// lock, like a failed read: a caller still leading stops rather than
+    /// reading on (frames still queued in the kernel or in buffers would
+    /// otherwise reach the application after the link was reported lost).
     pub fn shutdown(&self) {
         let ws = lock(&self.ws);
+        self.failed.store(true, Ordering::Release);
         let _ = ws.get_ref().tcp().shutdown(std::net::Shutdown::Both);
     }
 
@@ -991,6 +995,41 @@ mod tests {
         assert!(shared.is_broken());
         let mut leader = shared.try_lead().expect("the lead is free");
         let deadline = Instant::now() + Duration::from_secs(5);
+        let mut frames = 0;
+        assert_eq!(
+            leader.run(deadline, || false, |_, _| frames += 1),
+            Led::Failed
+        );
+        assert_eq!(frames, 0);
+    }
+
+    #[test]
+    fn a_socket_that_was_shut_down_is_not_read_again() {
+        let (tcp, mut server) = loopback_pair();
+        let ws = WebSocket::from_raw_socket(Stream::plain(tcp), Role::Client, None);
+        let (driver, shared) = Driver::new(ws).unwrap();
+        // The link is torn down (an idle timeout, a refused session) with a
+        // frame on its way: the I/O thread has given the link up and is
+        // about to report it lost, so a caller still leading must not hand
+        // the application anything more from it.
+        drop(driver);
+        server.write_all(&[0x81, 2, b'h', b'i']).unwrap();
+        let mut peek = [0u8; 4];
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let tcp = shared
+            .ws
+            .lock()
+            .unwrap()
+            .get_ref()
+            .tcp()
+            .try_clone()
+            .unwrap();
+        while tcp.peek(&mut peek).map_or(0, |n| n) < 4 {
+            assert!(Instant::now() < deadline, "the frame never arrived");
+        }
+        shared.shutdown();
+        assert!(shared.is_broken());
+        let mut leader = shared.try_lead().expect("the lead is free");
         let mut frames = 0;
         assert_eq!(
             leader.run(deadline, || false, |_, _| frames += 1),
