@@ -128,6 +128,15 @@ impl LazyAgent {
             agent: std::sync::OnceLock::new(),
         }
     }
+
+    /// The limits of a call of `kind` with its own `timeout`.
+    pub fn limits(&self, kind: TimeoutKind, timeout: Duration) -> HttpLimits {
+        HttpLimits {
+            kind,
+            timeout,
+            connect: self.timeout,
+        }
+    }
 }
 
 impl std::ops::Deref for LazyAgent {
@@ -146,12 +155,28 @@ impl std::fmt::Debug for LazyAgent {
     }
 }
 
+/// The limits an HTTP call runs under, for naming the one that fired.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpLimits {
+    /// What the call is: [`TimeoutKind::Auth`] for a token request,
+    /// [`TimeoutKind::Http`] for a transfer.
+    pub kind: TimeoutKind,
+    /// The call's own limit.
+    pub timeout: Duration,
+    /// The agent's limit on connecting (name lookup, TCP, TLS).
+    pub connect: Duration,
+}
+
 /// Maps a ureq error to the crate's error.
-pub fn http_error(e: ureq::Error, url: &str, timeout: Duration) -> Error {
+pub fn http_error(e: ureq::Error, url: &str, limits: HttpLimits) -> Error {
     match e {
+        ureq::Error::Timeout(ureq::Timeout::Resolve | ureq::Timeout::Connect) => Error::Timeout {
+            kind: TimeoutKind::Connect,
+            after: limits.connect,
+        },
         ureq::Error::Timeout(_) => Error::Timeout {
-            kind: TimeoutKind::Http,
-            after: timeout,
+            kind: limits.kind,
+            after: limits.timeout,
         },
         ureq::Error::Io(io) => match crate::transport::tls::classify_io(io) {
             Error::Io(io) => Error::Connect(format!("{url}: {io}")),
@@ -171,11 +196,12 @@ pub fn http_error(e: ureq::Error, url: &str, timeout: Duration) -> Error {
 
 /// Requests a token with the password grant.
 pub fn request_token(
-    agent: &ureq::Agent,
+    agent: &LazyAgent,
     endpoint: &Endpoint,
     credentials: &Credentials,
     timeout: Duration,
 ) -> Result<Token> {
+    let limits = agent.limits(TimeoutKind::Auth, timeout);
     let url = endpoint.http_url(TOKEN_PATH);
     let body = serde_json::json!({
         "client_id": "chat_bot",
@@ -191,14 +217,14 @@ pub fn request_token(
         .build()
         .header("Content-Type", "application/json")
         .send(&body)
-        .map_err(|e| http_error(e, &url, timeout))?;
+        .map_err(|e| http_error(e, &url, limits))?;
     let status = response.status().as_u16();
     let text = response
         .body_mut()
         .with_config()
         .limit(1 << 20)
         .read_to_string()
-        .map_err(|e| http_error(e, &url, timeout))?;
+        .map_err(|e| http_error(e, &url, limits))?;
     parse_token_response(status, &text, &url)
 }
 
@@ -270,6 +296,24 @@ mod tests {
     fn jwt(payload: &str) -> String {
         let enc = |s: &str| data_encoding::BASE64URL_NOPAD.encode(s.as_bytes());
         format!("{}.{}.sig", enc(r#"{"alg":"none"}"#), enc(payload))
+    }
+
+    #[test]
+    fn a_timeout_names_the_limit_that_fired() {
+        let limits = HttpLimits {
+            kind: TimeoutKind::Auth,
+            timeout: Duration::from_secs(3),
+            connect: Duration::from_secs(1),
+        };
+        let timeout = |t| match http_error(ureq::Error::Timeout(t), "http://h/oauth/token", limits)
+        {
+            Error::Timeout { kind, after } => (kind, after.as_secs()),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(timeout(ureq::Timeout::Connect), (TimeoutKind::Connect, 1));
+        assert_eq!(timeout(ureq::Timeout::Resolve), (TimeoutKind::Connect, 1));
+        assert_eq!(timeout(ureq::Timeout::Global), (TimeoutKind::Auth, 3));
+        assert_eq!(timeout(ureq::Timeout::RecvResponse), (TimeoutKind::Auth, 3));
     }
 
     #[test]

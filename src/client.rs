@@ -97,8 +97,12 @@ impl Client {
 
     /// Whether `user_id` names this client's own user: TrueConf IDs are
     /// compared without their instance suffix (`/...`) and regardless of
-    /// ASCII case. The bot's own messages come back to it as events; skip
-    /// them with `client.is_me(&message.author.id)`.
+    /// ASCII case. The guide describes server requests as other users'
+    /// actions and the emulator sends none for the bot's own messages, but
+    /// a bot that reacts to messages should still skip its own with
+    /// `client.is_me(&message.author.id)`: a server may send back one
+    /// sent from another session of the same account, and an echo bot
+    /// would then answer itself.
     pub fn is_me(&self, user_id: &str) -> bool {
         fn bare(id: &str) -> &str {
             id.split('/').next().unwrap_or(id)
@@ -321,7 +325,11 @@ impl ClientBuilder {
     /// and WebPKI roots.
     pub fn ca_cert_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
         if let Err(e) = self.tls.add_ca_pem(pem.as_ref()) {
-            self.ca_error = Some(e.to_string());
+            // Reported as `Error::Config` by `connect`: the bare message.
+            self.ca_error = Some(match e {
+                Error::Config(message) => message,
+                other => other.to_string(),
+            });
         }
         self
     }

@@ -47,7 +47,7 @@ pub enum Error {
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
     /// An HTTP request got an unexpected status.
-    #[error("HTTP {status} from {url}: {body}")]
+    #[error("HTTP {status} from {url}{}", colon_then(.body))]
     Http {
         /// The HTTP status code.
         status: u16,
@@ -85,6 +85,15 @@ pub enum Error {
     /// A configuration value is unusable (bad URL, unreadable CA file...).
     #[error("configuration error: {0}")]
     Config(String),
+}
+
+/// `": text"`, or nothing for empty text.
+fn colon_then(text: &str) -> String {
+    if text.is_empty() {
+        String::new()
+    } else {
+        format!(": {text}")
+    }
 }
 
 impl Error {
@@ -134,7 +143,9 @@ impl Error {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TimeoutKind {
-    /// Establishing TCP, TLS and the WebSocket handshake.
+    /// Establishing TCP, TLS and the WebSocket handshake (also the
+    /// connection of an HTTP call: the token request, an upload or a
+    /// download).
     Connect,
     /// The `auth` request (and the OAuth token request).
     Auth,
@@ -244,6 +255,20 @@ impl fmt::Display for ApiErrorCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_http_error_shows_its_body_only_when_there_is_one() {
+        let e = |body: &str| Error::Http {
+            status: 404,
+            url: "http://h/oauth/token".into(),
+            body: body.into(),
+        };
+        assert_eq!(e("").to_string(), "HTTP 404 from http://h/oauth/token");
+        assert_eq!(
+            e("no such page").to_string(),
+            "HTTP 404 from http://h/oauth/token: no such page"
+        );
+    }
 
     #[test]
     fn codes_round_trip_and_read_well() {

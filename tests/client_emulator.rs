@@ -164,7 +164,11 @@ fn a_bad_ca_file_is_a_configuration_error() {
         .token("t")
         .connect()
     {
-        Err(Error::Config(msg)) => assert!(msg.contains("CERTIFICATE"), "{msg}"),
+        Err(e @ Error::Config(_)) => {
+            let shown = e.to_string();
+            assert!(shown.contains("CERTIFICATE"), "{shown}");
+            assert_eq!(shown.matches("configuration error").count(), 1, "{shown}");
+        }
         other => panic!("{other:?}"),
     }
 }

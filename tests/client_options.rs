@@ -1,6 +1,6 @@
 //! Builder options on the wire (the WebSocket path, what `auth` asks for),
-//! pending calls that time out or are dropped, and event iteration that
-//! stops.
+//! timeouts that name the limit that fired, pending calls that time out or
+//! are dropped, and event iteration that stops.
 
 mod support;
 
@@ -184,4 +184,58 @@ fn timeout_iter_yields_what_comes_and_stops_when_idle_or_closed() {
     c.close();
     assert_eq!(waiter.join().unwrap(), 0);
     server.finish();
+}
+
+/// A server that accepts connections and never answers (they stay open
+/// until the listener's thread is gone with the test process).
+fn silent_server() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut open = Vec::new();
+        for tcp in listener.incoming().flatten() {
+            open.push(tcp);
+        }
+    });
+    url
+}
+
+#[test]
+fn a_token_request_left_unanswered_is_an_auth_timeout() {
+    let started = Instant::now();
+    let e = Client::builder(silent_server())
+        .credentials("bot@srv", "pw")
+        .auth_timeout(Duration::from_millis(300))
+        .connect_timeout(Duration::from_secs(5))
+        .connect()
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Timeout { kind: TimeoutKind::Auth, after } if after == Duration::from_millis(300)),
+        "{e:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_websocket_upgrade_left_unanswered_is_a_connect_timeout() {
+    let started = Instant::now();
+    let e = Client::builder(silent_server())
+        .token("tok")
+        .connect_timeout(Duration::from_millis(300))
+        .auth_timeout(Duration::from_secs(5))
+        .connect()
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Timeout { kind: TimeoutKind::Connect, after } if after == Duration::from_millis(300)),
+        "{e:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
 }

@@ -290,10 +290,21 @@ fn local_trouble_with_a_download_is_a_local_file_error() {
         .file_download(&file_id)
         .to_dir("/no/such/dir")
         .unwrap_err();
+    match file_error(e) {
+        FileError::Local { kind, message, .. } => {
+            assert_eq!(kind, std::io::ErrorKind::NotFound);
+            assert!(!message.contains("not a directory"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let e = client
+        .file_download(&file_id)
+        .to_dir("/dev/null")
+        .unwrap_err();
     assert!(matches!(
         file_error(e),
         FileError::Local {
-            kind: std::io::ErrorKind::NotFound,
+            kind: std::io::ErrorKind::NotADirectory,
             ..
         }
     ));

@@ -5,7 +5,7 @@ use super::error::{FileError, Transfer};
 use super::http;
 use super::multipart::Progress;
 use super::safe_path::{sanitize, TempFile};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, TimeoutKind};
 use crate::Client;
 use std::fmt;
 use std::io::{self, BufWriter, Read, Write};
@@ -130,9 +130,13 @@ impl<'a> FileDownload<'a> {
     /// Local failures (the directory, a full disk) are [`FileError::Local`].
     pub fn to_dir(mut self, dir: impl AsRef<Path>) -> Result<PathBuf> {
         let dir = dir.as_ref();
-        if !std::fs::metadata(dir).map(|m| m.is_dir()).unwrap_or(false) {
-            let e = io::Error::new(io::ErrorKind::NotFound, "not a directory");
-            return Err(FileError::local(dir, &e).into());
+        match std::fs::metadata(dir) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                let e = io::Error::new(io::ErrorKind::NotADirectory, "not a directory");
+                return Err(FileError::local(dir, &e).into());
+            }
+            Err(e) => return Err(FileError::local(dir, &e).into()),
         }
         let target = self.target()?;
         let name = sanitize(&target.name);
@@ -236,7 +240,9 @@ impl<'a> FileDownload<'a> {
             .timeout_recv_response(Some(crate::time::bounded(timeout)))
             .build()
             .call()
-            .map_err(|e| http::transport_error(e, &url, timeout))?;
+            .map_err(|e| {
+                http::transport_error(e, &url, inner.agent.limits(TimeoutKind::Http, timeout))
+            })?;
         let status = response.status().as_u16();
         if status != 200 {
             let text = response

@@ -2,7 +2,7 @@
 //! the server's refusals as typed errors.
 
 use super::error::{FileError, Transfer};
-use crate::auth::{http_error, http_status};
+use crate::auth::{http_error, http_status, HttpLimits};
 use crate::connection::Inner;
 use crate::error::{ApiErrorCode, Error};
 use std::io::Read;
@@ -58,8 +58,8 @@ impl<R: Read> Read for UntilClosed<'_, R> {
 }
 
 /// A ureq error as the crate's error, naming the URL without its query.
-pub(crate) fn transport_error(e: ureq::Error, url: &str, timeout: Duration) -> Error {
-    http_error(e, shown(url), timeout)
+pub(crate) fn transport_error(e: ureq::Error, url: &str, limits: HttpLimits) -> Error {
+    http_error(e, shown(url), limits)
 }
 
 /// An I/O error while a body moves: a timeout as [`Error::Timeout`], the

@@ -5,7 +5,7 @@ use super::error::Transfer;
 use super::http::{self, FILES_PATH};
 use super::mime;
 use super::multipart::{new_boundary, MultipartBody, Part, Progress};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, TimeoutKind};
 use crate::protocol::methods::{SendFile, SendFileResponse, UploadFile};
 use crate::protocol::{InvalidInput, Method, ParseMode};
 use crate::Client;
@@ -229,6 +229,7 @@ impl Client {
         let mut body =
             http::UntilClosed::new(MultipartBody::new(&boundary, parts, progress), inner);
         let url = inner.config.endpoint.http_url(FILES_PATH);
+        let limits = inner.agent.limits(TimeoutKind::Http, timeout);
         let sent = inner
             .agent
             .post(&url)
@@ -252,7 +253,7 @@ impl Client {
             Err(e) => {
                 return Err(match body.get_mut().failure() {
                     Some(short) => short.into(),
-                    None => http::transport_error(e, &url, timeout),
+                    None => http::transport_error(e, &url, limits),
                 })
             }
         };
@@ -263,7 +264,7 @@ impl Client {
             .limit(http::ERROR_BODY_LIMIT)
             .lossy_utf8(true)
             .read_to_string()
-            .map_err(|e| http::transport_error(e, &url, timeout))?;
+            .map_err(|e| http::transport_error(e, &url, limits))?;
         if status != 200 {
             return Err(http::refusal(Transfer::Upload, status, &text, &url));
         }

@@ -93,11 +93,14 @@ pub fn tcp_connect(endpoint: &Endpoint, timeout: Duration) -> Result<TcpStream> 
     }
 }
 
-/// Wraps a connected socket in client TLS and completes the handshake.
+/// Wraps a connected socket in client TLS and completes the handshake,
+/// under the socket timeouts set on `tcp`: running out of them is a
+/// [`TimeoutKind::Connect`] timeout reported as `timeout`.
 pub fn tls_client(
     endpoint: &Endpoint,
     tcp: TcpStream,
     config: Arc<rustls::ClientConfig>,
+    timeout: Duration,
 ) -> Result<Stream> {
     let name = rustls::pki_types::ServerName::try_from(endpoint.host.clone())
         .map_err(|e| Error::Config(format!("server name {:?}: {e}", endpoint.host)))?;
@@ -106,15 +109,21 @@ pub fn tls_client(
     while tls.conn.is_handshaking() {
         tls.conn
             .complete_io(&mut tls.sock)
-            .map_err(|e| handshake_io(e, "TLS handshake"))?;
+            .map_err(|e| handshake_io(e, "TLS handshake", timeout))?;
     }
     Ok(Stream::TlsClient(Box::new(tls)))
 }
 
-fn handshake_io(e: std::io::Error, during: &str) -> Error {
+/// An I/O error of the TLS handshake or the WebSocket upgrade, which run
+/// under the connect limit `timeout` (as socket timeouts): running out of
+/// it is [`TimeoutKind::Connect`].
+fn handshake_io(e: std::io::Error, during: &str, timeout: Duration) -> Error {
     use std::io::ErrorKind::{TimedOut, WouldBlock};
     if matches!(e.kind(), TimedOut | WouldBlock) {
-        return Error::Connect(format!("{during} timed out"));
+        return Error::Timeout {
+            kind: TimeoutKind::Connect,
+            after: timeout,
+        };
     }
     match classify_io(e) {
         Error::Io(e) => Error::Connect(format!("{during}: {e}")),
@@ -212,7 +221,7 @@ fn open_once(
     tcp.set_read_timeout(Some(left))?;
     tcp.set_write_timeout(Some(left))?;
     let stream = match (endpoint.secure, tls) {
-        (true, Some(config)) => tls_client(endpoint, tcp, config)?,
+        (true, Some(config)) => tls_client(endpoint, tcp, config, timeout)?,
         (true, None) => return Err(Error::Config("TLS settings missing".into()).into()),
         (false, _) => Stream::plain(tcp),
     };
@@ -235,7 +244,7 @@ fn open_once(
             }
             Retry::Fail(match e {
                 HandshakeError::Failure(tungstenite::Error::Io(io)) => {
-                    handshake_io(io, "WebSocket upgrade")
+                    handshake_io(io, "WebSocket upgrade", timeout)
                 }
                 HandshakeError::Failure(tungstenite::Error::Http(resp)) => Error::Connect(format!(
                     "WebSocket upgrade refused with HTTP {} at {url}",
@@ -244,9 +253,10 @@ fn open_once(
                 HandshakeError::Failure(other) => {
                     Error::Connect(format!("WebSocket upgrade: {other}"))
                 }
-                HandshakeError::Interrupted(_) => {
-                    Error::Connect("WebSocket upgrade timed out".into())
-                }
+                HandshakeError::Interrupted(_) => Error::Timeout {
+                    kind: TimeoutKind::Connect,
+                    after: timeout,
+                },
             })
         })?;
     let tcp = ws.get_ref().tcp();
