@@ -205,6 +205,8 @@ impl Client {
     }
 
     /// The events of this connection (new messages, chat changes, ...).
+    /// Events are kept (unbounded) until read; see
+    /// [`ClientBuilder::keep_events`] for a client that never reads them.
     pub fn events(&self) -> Events {
         Events::new(self.handle.inner.events())
     }
@@ -243,6 +245,7 @@ pub struct ClientBuilder {
     token: Option<Token>,
     receive_unread: Option<bool>,
     receive_system_envelopes: Option<bool>,
+    keep_events: bool,
     connect_timeout: Duration,
     auth_timeout: Duration,
     request_timeout: Duration,
@@ -281,6 +284,7 @@ impl ClientBuilder {
             token: None,
             receive_unread: None,
             receive_system_envelopes: None,
+            keep_events: true,
             connect_timeout: Duration::from_secs(10),
             auth_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(10),
@@ -375,6 +379,16 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether server events reach [`Client::events`] (the default). A
+    /// program that only sends (a broadcaster, a script) and never reads
+    /// its events should pass `false`: events are then acknowledged and
+    /// dropped, rather than kept in memory for a reader that never comes,
+    /// and `events()` ends at once.
+    pub fn keep_events(mut self, keep: bool) -> Self {
+        self.keep_events = keep;
+        self
+    }
+
     /// Limit for TCP connect, TLS and the WebSocket upgrade.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
@@ -465,6 +479,7 @@ impl ClientBuilder {
             token: self.token,
             receive_unread: self.receive_unread,
             receive_system_envelopes: self.receive_system_envelopes,
+            keep_events: self.keep_events,
             connect_timeout: self.connect_timeout,
             auth_timeout: self.auth_timeout,
             request_timeout: self.request_timeout,

@@ -71,9 +71,10 @@ impl ReconnectPolicy {
         }
     }
 
-    /// Reconnects with this first delay, doubling up to `max_delay`; the
-    /// other settings as in the default policy (no attempt limit, ±25 %
-    /// jitter, stable after 30 s).
+    /// Reconnects with this first delay, doubling up to `max_delay` (a
+    /// `max_delay` below `initial_delay` is raised to it); the other
+    /// settings as in the default policy (no attempt limit, ±25 % jitter,
+    /// stable after 30 s).
     pub fn backoff(initial_delay: Duration, max_delay: Duration) -> Self {
         ReconnectPolicy {
             initial_delay,
@@ -159,6 +160,8 @@ pub(crate) struct Config {
     pub token: Option<Token>,
     pub receive_unread: Option<bool>,
     pub receive_system_envelopes: Option<bool>,
+    /// Events reach the application (otherwise acknowledged and dropped).
+    pub keep_events: bool,
     pub connect_timeout: Duration,
     pub auth_timeout: Duration,
     pub request_timeout: Duration,

@@ -354,6 +354,9 @@ impl Inner {
         };
         let agent = auth::LazyAgent::new(&config.tls, config.connect_timeout);
         let (events_tx, events_rx) = crossbeam_channel::unbounded();
+        // Without a sender the queue is closed from the start: events are
+        // acknowledged and dropped, and readers see the end at once.
+        let events_tx = config.keep_events.then_some(events_tx);
         let token = config.token.clone();
         let inner = Arc::new(Inner {
             config,
@@ -372,7 +375,7 @@ impl Inner {
             agent,
             tls_config,
             events_rx,
-            events_tx: Mutex::new(Some(events_tx)),
+            events_tx: Mutex::new(events_tx),
             progress_watchers: Mutex::new(HashMap::new()),
             upload_limits: Mutex::new(None),
             reconnects: AtomicU64::new(0),

@@ -149,7 +149,11 @@ pub enum TimeoutKind {
     Connect,
     /// The `auth` request (and the OAuth token request).
     Auth,
-    /// Waiting for a response to a request.
+    /// Waiting for a response to a request. Like
+    /// [`Error::ConnectionLost`], it leaves the outcome unknown: the request
+    /// may have been carried out (it was sent and only its answer was
+    /// late), or never sent (the wait for a connection ran out). Check
+    /// before repeating one that must not happen twice.
     Request,
     /// Waiting for a file to finish uploading on the server.
     FileReady,

@@ -34,7 +34,9 @@ impl Events {
     }
 
     /// Waits for the next event. Fails with [`Error::Closed`] once the client
-    /// is closed and the queue is empty.
+    /// is closed (or keeps no events, see
+    /// [`ClientBuilder::keep_events`](crate::ClientBuilder::keep_events))
+    /// and the queue is empty.
     pub fn recv(&self) -> Result<Event> {
         self.rx.recv().map(Self::decode).map_err(|_| Error::Closed)
     }

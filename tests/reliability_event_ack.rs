@@ -111,3 +111,22 @@ fn without_receive_unread_the_event_waits_in_the_history() {
     assert_eq!(events_out(&emu, "sendMessage").len(), 1);
     bot.close();
 }
+
+#[test]
+fn a_client_that_keeps_no_events_acknowledges_and_drops_them() {
+    let emu = emulator();
+    let bot = bot_builder(&emu).keep_events(false).connect().unwrap();
+    // The queue is closed from the start: a reader sees its end at once.
+    assert!(bot.events().recv().is_err());
+    assert_eq!(bot.events().iter().count(), 0);
+    let chat = emu.user("alice").create_p2p_chat("bot").unwrap();
+    emu.user("alice").send_message(&chat, "anyone?").unwrap();
+    wait_until("the message event acknowledged", WAIT, || {
+        events_out(&emu, "sendMessage")
+            .iter()
+            .any(|(_, v, acked)| *acked && v["payload"]["content"]["text"] == "anyone?")
+    });
+    assert_eq!(bot.health().queued_events, 0);
+    // Calls work as ever.
+    bot.send_message(&chat, "only sending").unwrap();
+}

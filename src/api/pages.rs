@@ -6,7 +6,8 @@ use crate::Client;
 use std::collections::{HashSet, VecDeque};
 
 impl Client {
-    /// Every chat of the bot, fetched `page_size` at a time (pages from 1).
+    /// Every chat of the bot, fetched `page_size` at a time (pages from 1;
+    /// a `page_size` of 0 is taken as 1).
     pub fn chats(&self, page_size: u32) -> ChatPages<'_> {
         Pages::new(
             page_size,
@@ -16,7 +17,7 @@ impl Client {
     }
 
     /// Every participant of a chat, fetched `page_size` at a time (pages
-    /// from 1).
+    /// from 1; a `page_size` of 0 is taken as 1).
     pub fn participants(&self, chat_id: impl Into<String>, page_size: u32) -> ParticipantPages<'_> {
         let chat_id = chat_id.into();
         Pages::new(
@@ -30,7 +31,8 @@ impl Client {
     }
 
     /// A chat's messages from the newest back to the oldest, fetched
-    /// `page_size` at a time by walking back with `fromMessageId`.
+    /// `page_size` at a time by walking back with `fromMessageId` (a
+    /// `page_size` of 0 is taken as 1).
     pub fn history(&self, chat_id: impl Into<String>, page_size: u32) -> HistoryPages<'_> {
         HistoryPages {
             client: self,

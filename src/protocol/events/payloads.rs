@@ -369,7 +369,8 @@ pub struct ButtonCommand {
     pub command_source: CommandSource,
     /// What it asks for.
     pub command_payload: CommandPayload,
-    /// The command's id, for answering it (some servers leave it out).
+    /// The command's id, as the server sends it (some servers leave it
+    /// out). No API method takes it: answer a command with a message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command_id: Option<String>,
 }
