@@ -127,7 +127,9 @@ enum TcbStatus tcb_client_set_credentials(const struct TcbClient *client,
                                           const char *login,
                                           const char *password);
 
-// Authenticates with a ready access token instead of a password.
+// Authenticates with a ready access token. Set together with
+// `tcb_client_set_credentials`, both are kept: the token is used first,
+// and the login and password get a new one when the server refuses it.
 //
 // Before `tcb_client_connect` only. Thread-safe.
 //
@@ -184,8 +186,9 @@ enum TcbStatus tcb_client_connect(const struct TcbClient *client);
 
 // Closes the connection (WebSocket close 1000) and stops the I/O thread.
 // Requests in flight on other threads fail with `TCB_STATUS_CLOSED`, as do
-// later calls; file transfers under way stop with it at their next read of
-// the body. Closing twice, or closing a client never connected, is
+// later calls; a `tcb_client_connect` under way on another thread returns
+// `TCB_STATUS_CLOSED` at once; file transfers under way stop with it at
+// their next read of the body. Closing twice, or closing a client never connected, is
 // fine. The handle must still be freed with `tcb_client_free`.
 //
 // Thread-safe.
@@ -237,8 +240,9 @@ enum TcbStatus tcb_client_send_message(const struct TcbClient *client,
 
 // Calls any API method with a JSON payload and returns the JSON response
 // payload: the escape hatch for everything without its own function
-// (`getChats`, `createP2PChat`, `getChatHistory`...). `payload_json` NULL
-// means `{}`. `*out_json` is a new string to free with `tcb_string_free`.
+// (`createP2PChat`, `getChats` with `{"count":100,"page":1}`,
+// `getChatHistory`...). `payload_json` NULL means `{}`, which only
+// methods without required fields accept. `*out_json` is a new string to free with `tcb_string_free`.
 // An `errorCode` answer is `TCB_STATUS_API` with the code in the last
 // error.
 //
@@ -256,22 +260,26 @@ enum TcbStatus tcb_client_call(const struct TcbClient *client,
 // The message of the calling thread's last error: a new string to free
 // with `tcb_string_free`, or `NULL` when the last call succeeded.
 //
-// Does not reset the last error. Thread-safe: each thread has its own last
-// error.
+// Does not reset the last error, and leaves it as it was when it fails
+// itself (`TCB_STATUS_INVALID_ARGUMENT` for a NULL `out_message`).
+// Thread-safe: each thread has its own last error.
 //
 // # Safety
-// `out_message` must be NULL or point to writable storage for a pointer.
+// `out_message` must be NULL (refused) or point to writable storage for a
+// pointer.
 enum TcbStatus tcb_last_error_message(char **out_message);
 
 // The server's `errorCode` behind the calling thread's last error (e.g.
 // 304 chat not found), or 0 when the last error is not an API error or the
 // last call succeeded.
 //
-// Does not reset the last error. Thread-safe: each thread has its own last
-// error.
+// Does not reset the last error, and leaves it as it was when it fails
+// itself (`TCB_STATUS_INVALID_ARGUMENT` for a NULL `out_code`).
+// Thread-safe: each thread has its own last error.
 //
 // # Safety
-// `out_code` must point to writable storage for a `uint32_t`.
+// `out_code` must be NULL (refused) or point to writable storage for a
+// `uint32_t`.
 enum TcbStatus tcb_last_error_code(uint32_t *out_code);
 
 // Waits up to `timeout_ms` milliseconds (0: do not wait) for the next
@@ -334,8 +342,9 @@ enum TcbStatus tcb_client_send_file(const struct TcbClient *client,
 //
 // `TCB_STATUS_INVALID_ARGUMENT` for a `struct_size` smaller than this
 // version's `sizeof(TcbSendFileOptions)` (or above 4096), for a field this
-// version does not know that is not zero, for an unknown parse mode and
-// for an empty `preview_path`; `TCB_STATUS_IO` when the file or the
+// version does not know that is not zero, for an unknown parse mode, and
+// for a `path` or `preview_path` that is empty or names a directory (or
+// anything else that is not a file); `TCB_STATUS_IO` when the file or the
 // preview cannot be opened; `TCB_STATUS_API` when the server refuses (e.g.
 // the replied message is not in the chat).
 //

@@ -239,3 +239,48 @@ fn a_failed_connect_keeps_the_configuration_for_a_retry() {
         tcb_client_free(client);
     }
 }
+
+#[test]
+fn close_from_another_thread_ends_a_connect_under_way() {
+    // A server that accepts and never answers: the connect would wait its
+    // whole 20 s for the WebSocket upgrade.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (accepted_tx, accepted_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut open = Vec::new();
+        for tcp in listener.incoming().flatten() {
+            open.push(tcp);
+            let _ = accepted_tx.send(());
+        }
+    });
+    let mut client = ptr::null_mut();
+    // SAFETY: valid C strings and local out-parameters.
+    unsafe {
+        assert_eq!(tcb_client_new(c(&url).as_ptr(), &mut client), TcbStatus::Ok);
+        assert_eq!(
+            tcb_client_set_token(client, c("tok").as_ptr()),
+            TcbStatus::Ok
+        );
+        assert_eq!(
+            tcb_client_set_timeouts(client, 20_000, 20_000, 20_000),
+            TcbStatus::Ok
+        );
+    }
+    let shared = Shared(client);
+    let connecting = std::thread::spawn(move || {
+        let shared = shared;
+        let started = Instant::now();
+        // SAFETY: the handle outlives this thread.
+        let status = unsafe { tcb_client_connect(shared.0) };
+        (status, started.elapsed(), last_error())
+    });
+    accepted_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    // SAFETY: valid handle.
+    assert_eq!(unsafe { tcb_client_close(client) }, TcbStatus::Ok);
+    let (status, waited, message) = connecting.join().unwrap();
+    assert_eq!(status, TcbStatus::Closed, "{message}");
+    assert!(waited < Duration::from_secs(5), "{waited:?}");
+    // SAFETY: the connecting thread has been joined.
+    unsafe { tcb_client_free(client) };
+}

@@ -90,7 +90,9 @@ pub unsafe extern "C" fn tcb_client_set_credentials(
     })
 }
 
-/// Authenticates with a ready access token instead of a password.
+/// Authenticates with a ready access token. Set together with
+/// `tcb_client_set_credentials`, both are kept: the token is used first,
+/// and the login and password get a new one when the server refuses it.
 ///
 /// Before `tcb_client_connect` only. Thread-safe.
 ///
@@ -212,8 +214,9 @@ pub unsafe extern "C" fn tcb_client_connect(client: *const TcbClient) -> TcbStat
 
 /// Closes the connection (WebSocket close 1000) and stops the I/O thread.
 /// Requests in flight on other threads fail with `TCB_STATUS_CLOSED`, as do
-/// later calls; file transfers under way stop with it at their next read of
-/// the body. Closing twice, or closing a client never connected, is
+/// later calls; a `tcb_client_connect` under way on another thread returns
+/// `TCB_STATUS_CLOSED` at once; file transfers under way stop with it at
+/// their next read of the body. Closing twice, or closing a client never connected, is
 /// fine. The handle must still be freed with `tcb_client_free`.
 ///
 /// Thread-safe.
@@ -326,8 +329,9 @@ pub unsafe extern "C" fn tcb_client_send_message(
 
 /// Calls any API method with a JSON payload and returns the JSON response
 /// payload: the escape hatch for everything without its own function
-/// (`getChats`, `createP2PChat`, `getChatHistory`...). `payload_json` NULL
-/// means `{}`. `*out_json` is a new string to free with `tcb_string_free`.
+/// (`createP2PChat`, `getChats` with `{"count":100,"page":1}`,
+/// `getChatHistory`...). `payload_json` NULL means `{}`, which only
+/// methods without required fields accept. `*out_json` is a new string to free with `tcb_string_free`.
 /// An `errorCode` answer is `TCB_STATUS_API` with the code in the last
 /// error.
 ///

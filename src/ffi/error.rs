@@ -157,11 +157,13 @@ fn guard_keep(body: impl FnOnce() -> Result<(), FfiError>) -> TcbStatus {
 /// The message of the calling thread's last error: a new string to free
 /// with `tcb_string_free`, or `NULL` when the last call succeeded.
 ///
-/// Does not reset the last error. Thread-safe: each thread has its own last
-/// error.
+/// Does not reset the last error, and leaves it as it was when it fails
+/// itself (`TCB_STATUS_INVALID_ARGUMENT` for a NULL `out_message`).
+/// Thread-safe: each thread has its own last error.
 ///
 /// # Safety
-/// `out_message` must be NULL or point to writable storage for a pointer.
+/// `out_message` must be NULL (refused) or point to writable storage for a
+/// pointer.
 #[no_mangle]
 pub unsafe extern "C" fn tcb_last_error_message(out_message: *mut *mut c_char) -> TcbStatus {
     guard_keep(|| {
@@ -177,11 +179,13 @@ pub unsafe extern "C" fn tcb_last_error_message(out_message: *mut *mut c_char) -
 /// 304 chat not found), or 0 when the last error is not an API error or the
 /// last call succeeded.
 ///
-/// Does not reset the last error. Thread-safe: each thread has its own last
-/// error.
+/// Does not reset the last error, and leaves it as it was when it fails
+/// itself (`TCB_STATUS_INVALID_ARGUMENT` for a NULL `out_code`).
+/// Thread-safe: each thread has its own last error.
 ///
 /// # Safety
-/// `out_code` must point to writable storage for a `uint32_t`.
+/// `out_code` must be NULL (refused) or point to writable storage for a
+/// `uint32_t`.
 #[no_mangle]
 pub unsafe extern "C" fn tcb_last_error_code(out_code: *mut u32) -> TcbStatus {
     guard_keep(|| {

@@ -117,8 +117,9 @@ const MAX_OPTIONS_SIZE: usize = 4096;
 ///
 /// `TCB_STATUS_INVALID_ARGUMENT` for a `struct_size` smaller than this
 /// version's `sizeof(TcbSendFileOptions)` (or above 4096), for a field this
-/// version does not know that is not zero, for an unknown parse mode and
-/// for an empty `preview_path`; `TCB_STATUS_IO` when the file or the
+/// version does not know that is not zero, for an unknown parse mode, and
+/// for a `path` or `preview_path` that is empty or names a directory (or
+/// anything else that is not a file); `TCB_STATUS_IO` when the file or the
 /// preview cannot be opened; `TCB_STATUS_API` when the server refuses (e.g.
 /// the replied message is not in the chat).
 ///

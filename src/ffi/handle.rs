@@ -2,6 +2,7 @@
 
 use super::error::{FfiError, TcbStatus};
 use crate::{Client, ClientBuilder};
+use crossbeam_channel::{SendError, Sender};
 use std::sync::{Mutex, MutexGuard};
 
 /// An opaque client: configured, then connected, then closed. Create it
@@ -14,7 +15,7 @@ impl std::fmt::Debug for TcbClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let state = match &*self.lock() {
             State::Configuring(_) => "configuring",
-            State::Connecting(_) => "connecting",
+            State::Connecting { .. } => "connecting",
             State::Connected(_) => "connected",
             State::Closed => "closed",
         };
@@ -27,7 +28,12 @@ enum State {
     Configuring(Box<ClientBuilder>),
     /// `tcb_client_connect` is running; the builder is kept so a failed
     /// attempt can be retried.
-    Connecting(Box<ClientBuilder>),
+    Connecting {
+        builder: Box<ClientBuilder>,
+        /// Never sent on: dropping it (`tcb_client_close` replacing the
+        /// state) ends the connecting caller's wait.
+        _closed: Sender<()>,
+    },
     Connected(Client),
     Closed,
 }
@@ -65,7 +71,7 @@ impl TcbClient {
                 **builder = change((**builder).clone())?;
                 Ok(())
             }
-            State::Connecting(_) | State::Connected(_) => Err(FfiError::new(
+            State::Connecting { .. } | State::Connected(_) => Err(FfiError::new(
                 TcbStatus::State,
                 "the client is already connected (or connecting): configure it before tcb_client_connect",
             )),
@@ -73,14 +79,18 @@ impl TcbClient {
         }
     }
 
-    /// Connects with the configuration so far. The lock is not held while
-    /// connecting, so `tcb_client_close` from another thread stays prompt.
+    /// Connects with the configuration so far. Connecting runs on a
+    /// thread of its own while the caller waits for it or for
+    /// `tcb_client_close` from another thread, whichever comes first: the
+    /// name lookup, TCP, TLS, the upgrade and the token request cannot be
+    /// interrupted, but the caller's wait can. A connection that completes
+    /// after the close is closed by that thread.
     pub(crate) fn connect(&self) -> Result<(), FfiError> {
-        let builder = {
+        let (builder, closing) = {
             let mut state = self.lock();
             let builder = match &*state {
                 State::Configuring(builder) => builder.clone(),
-                State::Connecting(_) => {
+                State::Connecting { .. } => {
                     return Err(FfiError::new(
                         TcbStatus::State,
                         "tcb_client_connect is already running on another thread",
@@ -91,24 +101,45 @@ impl TcbClient {
                 }
                 State::Closed => return Err(closed()),
             };
-            *state = State::Connecting(builder.clone());
-            builder
+            let (close, closing) = crossbeam_channel::bounded::<()>(0);
+            *state = State::Connecting {
+                builder: builder.clone(),
+                _closed: close,
+            };
+            (builder, closing)
         };
-        let outcome = builder.connect();
+        let (done, outcome) = crossbeam_channel::bounded(1);
+        let spawned = std::thread::Builder::new()
+            .name("trueconf-bot-connect".into())
+            .spawn(move || {
+                if let Err(SendError(Ok(client))) = done.send(builder.connect()) {
+                    // The caller left (closed meanwhile): nobody will use it.
+                    client.close();
+                }
+            });
+        let outcome = match spawned {
+            Ok(_) => crossbeam_channel::select! {
+                recv(outcome) -> got => Some(got.unwrap_or_else(|_| {
+                    Err(crate::Error::Config("the connecting thread panicked".into()))
+                })),
+                recv(closing) -> _ => None,
+            },
+            Err(e) => Some(Err(crate::Error::Io(e))),
+        };
         let mut state = self.lock();
         match (outcome, std::mem::replace(&mut *state, State::Closed)) {
-            (Ok(client), State::Connecting(_)) => {
+            (Some(Ok(client)), State::Connecting { .. }) => {
                 *state = State::Connected(client);
                 Ok(())
             }
-            (Err(e), State::Connecting(builder)) => {
+            (Some(Err(e)), State::Connecting { builder, .. }) => {
                 *state = State::Configuring(builder);
                 Err(e.into())
             }
             // Closed by another thread meanwhile: stay closed.
             (outcome, _) => {
                 drop(state);
-                if let Ok(client) = outcome {
+                if let Some(Ok(client)) = outcome {
                     client.close();
                 }
                 Err(closed())
@@ -120,7 +151,7 @@ impl TcbClient {
     pub(crate) fn client(&self) -> Result<Client, FfiError> {
         match &*self.lock() {
             State::Connected(client) => Ok(client.clone()),
-            State::Configuring(_) | State::Connecting(_) => Err(FfiError::new(
+            State::Configuring(_) | State::Connecting { .. } => Err(FfiError::new(
                 TcbStatus::State,
                 "the client is not connected: call tcb_client_connect first",
             )),
