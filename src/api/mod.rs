@@ -20,26 +20,24 @@ pub use pages::{ChatPages, HistoryPages, Pages, ParticipantPages};
 
 /// Declares typed client methods: each line yields `name(args) ->
 /// Result<Response>` and `name_pending(args) -> Result<Pending<Response>>`.
+/// The response type is written out for the docs' sake; the compiler
+/// checks that it is the request's `Method::Response`.
 macro_rules! api {
     ($(
         $(#[$doc:meta])*
-        $name:ident / $pending:ident ( $($arg:ident : $ty:ty),* ) -> $request:ty = $build:expr;
+        $name:ident / $pending:ident ( $($arg:ident : $ty:ty),* ) -> $request:ty => $response:ty = $build:expr;
     )*) => {
         impl $crate::Client {
             $(
                 $(#[$doc])*
                 ///
                 #[doc = concat!("Sends [`", stringify!($request), "`](crate::protocol::methods::", stringify!($request), ") and waits for the response.")]
-                pub fn $name(&self, $($arg: $ty),*)
-                    -> $crate::Result<<$request as $crate::protocol::Method>::Response>
-                {
+                pub fn $name(&self, $($arg: $ty),*) -> $crate::Result<$response> {
                     self.request(&$build)
                 }
 
                 #[doc = concat!("[`Client::", stringify!($name), "`](crate::Client::", stringify!($name), "), pipelined: sends now, returns a [`Pending`](crate::Pending) to wait on later.")]
-                pub fn $pending(&self, $($arg: $ty),*)
-                    -> $crate::Result<$crate::Pending<<$request as $crate::protocol::Method>::Response>>
-                {
+                pub fn $pending(&self, $($arg: $ty),*) -> $crate::Result<$crate::Pending<$response>> {
                     self.request_pending(&$build)
                 }
             )*
