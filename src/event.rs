@@ -13,6 +13,10 @@ use std::time::Duration;
 ///
 /// Events are acknowledged to the server as soon as they are queued, and the
 /// queue is unbounded, so a slow reader never stalls the connection.
+///
+/// An `Events` is itself an iterator: `for event in client.events()` waits
+/// for each event and ends once the client is closed, as
+/// [`iter`](Self::iter) does on a borrowed one.
 #[derive(Debug, Clone)]
 pub struct Events {
     rx: Receiver<EventItem>,
@@ -82,6 +86,8 @@ impl Events {
 
 impl Iterator for Events {
     type Item = Event;
+    /// Waits for the next event; `None` once the client is closed and the
+    /// queue is empty.
     fn next(&mut self) -> Option<Event> {
         self.recv().ok()
     }

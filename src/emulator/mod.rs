@@ -671,10 +671,13 @@ impl Emulator {
         self.inner.frames.clear()
     }
 
-    /// Reports upload progress of a file that is still uploading: progress
-    /// events go to the connections subscribed to it (a subscription
-    /// belongs to the connection that made it and ends when it closes),
-    /// and the file turns ready when `progress` reaches its size.
+    /// Sets the upload progress of a file: below its size the file is
+    /// still uploading (`readyState` 1; this is how a test makes a file
+    /// that a user sent look unfinished, e.g. `advance_upload(id, 0)`
+    /// right after [`Actor::send_file`]), and it turns ready when
+    /// `progress` reaches its size. Progress events go to the connections
+    /// subscribed to it (a subscription belongs to the connection that made
+    /// it and ends when it closes). An unknown id is ignored.
     pub fn advance_upload(&self, file_id: &str, progress: u64) {
         let mut world = lock(&self.inner.world);
         let mut out = Vec::new();

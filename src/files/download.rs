@@ -51,7 +51,11 @@ impl Client {
     /// (verified against the size the server reports). A file still
     /// uploading to the server is waited for up to the client's request
     /// timeout (see [`Client::wait_file_ready`]).
-    pub fn download<W: Write + ?Sized>(&self, file_id: &str, out: &mut W) -> Result<u64> {
+    pub fn download<W: Write + ?Sized>(
+        &self,
+        file_id: impl Into<String>,
+        out: &mut W,
+    ) -> Result<u64> {
         self.file_download(file_id).to_writer(out)
     }
 
@@ -64,7 +68,11 @@ impl Client {
     /// server reports made safe (never outside `dir`; an existing file is
     /// not replaced: `name (1).ext` is used instead). The file appears only
     /// when complete and verified. Returns its path.
-    pub fn download_to_path(&self, file_id: &str, dir: impl AsRef<Path>) -> Result<PathBuf> {
+    pub fn download_to_path(
+        &self,
+        file_id: impl Into<String>,
+        dir: impl AsRef<Path>,
+    ) -> Result<PathBuf> {
         self.file_download(file_id).to_dir(dir)
     }
 

@@ -168,7 +168,11 @@ impl Client {
     /// Sends the file at `path` to a chat: the upload task, the upload and
     /// `sendFile`, with the name and MIME type taken from the path. See
     /// [`Client::file_upload`] for a caption, a preview and other options.
-    pub fn send_file(&self, chat_id: &str, path: impl AsRef<Path>) -> Result<SendFileResponse> {
+    pub fn send_file(
+        &self,
+        chat_id: impl Into<String>,
+        path: impl AsRef<Path>,
+    ) -> Result<SendFileResponse> {
         self.file_upload(chat_id).path(path).send()
     }
 

@@ -50,7 +50,10 @@ impl Endpoint {
             return Err(bad("no host"));
         }
         let port = match port {
-            Some(p) => p.parse().map_err(|_| bad("the port is not a number"))?,
+            Some(p) => match p.parse::<u16>() {
+                Ok(port) if port > 0 => port,
+                _ => return Err(bad("the port must be a number from 1 to 65535")),
+            },
             None if secure => 443,
             None => 4309,
         };
@@ -151,6 +154,8 @@ mod tests {
             "ftp://x",
             "http://",
             "http://h:port",
+            "http://h:99999",
+            "http://h:0",
             "http://u:p@h",
         ] {
             assert!(Endpoint::parse(bad).is_err(), "{bad}");
@@ -168,12 +173,12 @@ mod tests {
         assert_eq!(
             message("https://video.example.com:x/?access_token=SECRET"),
             "configuration error: server URL \"https://video.example.com:x\": \
-             the port is not a number"
+             the port must be a number from 1 to 65535"
         );
         assert_eq!(
             message("https://bot:pa/ss@video.example.com"),
             "configuration error: server URL \"https://***@video.example.com\": \
-             the port is not a number"
+             the port must be a number from 1 to 65535"
         );
         assert_eq!(
             message("bot:pw@video.example.com?token=SECRET"),
