@@ -26,8 +26,9 @@ typedef enum TcbStatus {
   TCB_STATUS_INVALID_ARGUMENT = 1,
   // The server answered with an `errorCode`: see `tcb_last_error_code`.
   TCB_STATUS_API = 2,
-  // A limit ran out: a request's timeout, or no event within the time
-  // given to `tcb_client_next_event`.
+  // A limit ran out: connecting or logging in (`tcb_client_connect`), a
+  // request's timeout, or no event within the time given to
+  // `tcb_client_next_event`.
   TCB_STATUS_TIMEOUT = 3,
   // The client is closed.
   TCB_STATUS_CLOSED = 4,

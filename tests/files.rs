@@ -400,7 +400,9 @@ fn send_file_from_a_path_with_caption_reply_and_download_to_path() {
     assert_eq!(first, out.join("report.pdf"));
     assert_eq!(std::fs::read(&first).unwrap(), bytes);
     // An existing file is never replaced; nothing temporary is left behind.
-    let second = client.download_to_path(&file_id, &out).unwrap();
+    // (Ids may be given as anything that derefs to a `str`.)
+    let shared: std::sync::Arc<str> = file_id.as_str().into();
+    let second = client.download_to_path(&shared, &out).unwrap();
     assert_eq!(second, out.join("report (1).pdf"));
     assert_eq!(entries(&out), vec!["report (1).pdf", "report.pdf"]);
     // Unless asked to: then the file of that name is replaced.

@@ -19,8 +19,9 @@ pub enum TcbStatus {
     InvalidArgument = 1,
     /// The server answered with an `errorCode`: see `tcb_last_error_code`.
     Api = 2,
-    /// A limit ran out: a request's timeout, or no event within the time
-    /// given to `tcb_client_next_event`.
+    /// A limit ran out: connecting or logging in (`tcb_client_connect`), a
+    /// request's timeout, or no event within the time given to
+    /// `tcb_client_next_event`.
     Timeout = 3,
     /// The client is closed.
     Closed = 4,
@@ -121,7 +122,7 @@ fn last_error() -> Option<FfiError> {
         .flatten()
 }
 
-fn panic_message(payload: &(dyn Any + Send)) -> String {
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
     let what = payload
         .downcast_ref::<&str>()
         .map(|s| s.to_string())

@@ -1,8 +1,9 @@
 //! The opaque client handle and its states.
 
-use super::error::{FfiError, TcbStatus};
+use super::error::{panic_message, FfiError, TcbStatus};
 use crate::{Client, ClientBuilder};
 use crossbeam_channel::{SendError, Sender};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Mutex, MutexGuard};
 
 /// An opaque client: configured, then connected, then closed. Create it
@@ -86,6 +87,15 @@ impl TcbClient {
     /// interrupted, but the caller's wait can. A connection that completes
     /// after the close is closed by that thread.
     pub(crate) fn connect(&self) -> Result<(), FfiError> {
+        self.connect_with(ClientBuilder::connect)
+    }
+
+    /// [`connect`](Self::connect), connecting with `connect` (a panic in
+    /// it is `TCB_STATUS_PANIC` with its message, as in any call).
+    fn connect_with(
+        &self,
+        connect: impl FnOnce(ClientBuilder) -> crate::Result<Client> + Send + 'static,
+    ) -> Result<(), FfiError> {
         let (builder, closing) = {
             let mut state = self.lock();
             let builder = match &*state {
@@ -112,7 +122,10 @@ impl TcbClient {
         let spawned = std::thread::Builder::new()
             .name("trueconf-bot-connect".into())
             .spawn(move || {
-                if let Err(SendError(Ok(client))) = done.send(builder.connect()) {
+                let connected = catch_unwind(AssertUnwindSafe(|| connect(*builder)))
+                    .map_err(|payload| FfiError::new(TcbStatus::Panic, panic_message(&*payload)))
+                    .and_then(|connected| connected.map_err(FfiError::from));
+                if let Err(SendError(Ok(client))) = done.send(connected) {
                     // The caller left (closed meanwhile): nobody will use it.
                     client.close();
                 }
@@ -120,11 +133,11 @@ impl TcbClient {
         let outcome = match spawned {
             Ok(_) => crossbeam_channel::select! {
                 recv(outcome) -> got => Some(got.unwrap_or_else(|_| {
-                    Err(crate::Error::Config("the connecting thread panicked".into()))
+                    Err(FfiError::new(TcbStatus::Panic, "the connecting thread ended without an answer"))
                 })),
                 recv(closing) -> _ => None,
             },
-            Err(e) => Some(Err(crate::Error::Io(e))),
+            Err(e) => Some(Err(crate::Error::Io(e).into())),
         };
         let mut state = self.lock();
         match (outcome, std::mem::replace(&mut *state, State::Closed)) {
@@ -134,7 +147,7 @@ impl TcbClient {
             }
             (Some(Err(e)), State::Connecting { builder, .. }) => {
                 *state = State::Configuring(builder);
-                Err(e.into())
+                Err(e)
             }
             // Closed by another thread meanwhile: stay closed.
             (outcome, _) => {
@@ -180,4 +193,25 @@ fn closed() -> FfiError {
 pub(crate) unsafe fn handle<'a>(ptr: *const TcbClient) -> Result<&'a TcbClient, FfiError> {
     // SAFETY: forwarded from this function's contract; `as_ref` handles NULL.
     unsafe { ptr.as_ref() }.ok_or_else(|| FfiError::invalid("client must not be NULL"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_while_connecting_is_a_panic_with_its_message() {
+        let handle = TcbClient::new(ClientBuilder::new("http://127.0.0.1:1").token("t"));
+        let e = handle
+            .connect_with(|_| panic!("the connecting code broke"))
+            .unwrap_err();
+        assert_eq!(e.status, TcbStatus::Panic);
+        assert!(
+            e.message.contains("the connecting code broke"),
+            "{}",
+            e.message
+        );
+        // The configuration is kept, as after any failed attempt.
+        assert!(matches!(&*handle.lock(), State::Configuring(_)));
+    }
 }

@@ -53,15 +53,21 @@ impl Client {
     /// timeout (see [`Client::wait_file_ready`]).
     pub fn download<W: Write + ?Sized>(
         &self,
-        file_id: impl Into<String>,
+        file_id: impl AsRef<str>,
         out: &mut W,
     ) -> Result<u64> {
-        self.file_download(file_id).to_writer(out)
+        self.file_download(file_id.as_ref()).to_writer(out)
     }
 
     /// Downloads the first preview of file `file_id` into `out`.
-    pub fn download_preview<W: Write + ?Sized>(&self, file_id: &str, out: &mut W) -> Result<u64> {
-        self.file_download(file_id).preview(0).to_writer(out)
+    pub fn download_preview<W: Write + ?Sized>(
+        &self,
+        file_id: impl AsRef<str>,
+        out: &mut W,
+    ) -> Result<u64> {
+        self.file_download(file_id.as_ref())
+            .preview(0)
+            .to_writer(out)
     }
 
     /// Downloads file `file_id` into directory `dir`, under the name the
@@ -70,10 +76,10 @@ impl Client {
     /// when complete and verified. Returns its path.
     pub fn download_to_path(
         &self,
-        file_id: impl Into<String>,
+        file_id: impl AsRef<str>,
         dir: impl AsRef<Path>,
     ) -> Result<PathBuf> {
-        self.file_download(file_id).to_dir(dir)
+        self.file_download(file_id.as_ref()).to_dir(dir)
     }
 
     /// Starts a download with options (a preview, progress, timeouts).

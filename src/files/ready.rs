@@ -52,12 +52,8 @@ impl Client {
     /// is left of `timeout`. Unsubscribing does not wait for its answer.
     ///
     /// Progress events still reach [`Client::events`] as usual.
-    pub fn wait_file_ready(
-        &self,
-        file_id: impl Into<String>,
-        timeout: Duration,
-    ) -> Result<FileInfo> {
-        let file_id: &str = &file_id.into();
+    pub fn wait_file_ready(&self, file_id: impl AsRef<str>, timeout: Duration) -> Result<FileInfo> {
+        let file_id = file_id.as_ref();
         let deadline = deadline_after(timeout);
         let info = match classify(file_id, self.get_file_info(file_id)?)? {
             State::Ready(info) => return Ok(info),

@@ -170,10 +170,10 @@ impl Client {
     /// [`Client::file_upload`] for a caption, a preview and other options.
     pub fn send_file(
         &self,
-        chat_id: impl Into<String>,
+        chat_id: impl AsRef<str>,
         path: impl AsRef<Path>,
     ) -> Result<SendFileResponse> {
-        self.file_upload(chat_id).path(path).send()
+        self.file_upload(chat_id.as_ref()).path(path).send()
     }
 
     /// Starts sending a file to chat `chat_id` with options:
