@@ -518,6 +518,28 @@ fn send_file_and_download_round_trip_a_file() {
     // Not a terminal: no progress bar on stderr.
     let out = run(tool(&emu), &["download", &file_id, "-o", &dir_arg]);
     assert!(out.stderr.is_empty(), "{out:?}");
+    // To stdout with `-o -`: the bytes and nothing else.
+    let out = tool(&emu)
+        .args(["download", &file_id, "-o", "-"])
+        .output()
+        .expect("the tool runs");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(out.stdout == bytes, "{} bytes on stdout", out.stdout.len());
+    // `/dev/stdout` where stdout is a file is refused, and the file keeps
+    // what the shell wrote there (renaming over it would replace it).
+    let kept = into.path().join("stdout.txt");
+    std::fs::write(&kept, b"precious\n").expect("written");
+    let file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&kept)
+        .expect("opened");
+    let out = tool(&emu)
+        .args(["download", &file_id, "-o", "/dev/stdout"])
+        .stdout(file)
+        .output()
+        .expect("the tool runs");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert_eq!(std::fs::read(&kept).expect("kept"), b"precious\n");
 }
 
 #[test]

@@ -286,6 +286,33 @@ fn local_trouble_with_a_download_is_a_local_file_error() {
         }
         other => panic!("{other:?}"),
     }
+    // A path to a file the process has open (as `/dev/stdout` is, when
+    // stdout goes to a file) is refused: renaming a new file over it would
+    // replace that file and never reach the open one.
+    let dir = temp_dir("open-fd");
+    let open = dir.join("open.txt");
+    std::fs::write(&open, b"precious").unwrap();
+    let held = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&open)
+        .unwrap();
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&held);
+    for path in [format!("/proc/self/fd/{fd}"), format!("/dev/fd/{fd}")] {
+        let e = client.file_download(&file_id).to_file(&path).unwrap_err();
+        assert!(
+            matches!(
+                file_error(e),
+                FileError::Local {
+                    kind: std::io::ErrorKind::InvalidInput,
+                    ..
+                }
+            ),
+            "{path}"
+        );
+    }
+    assert_eq!(std::fs::read(&open).unwrap(), b"precious");
+    assert_eq!(entries(&dir), vec!["open.txt"]);
+    drop(held);
     let e = client
         .file_download(&file_id)
         .to_dir("/no/such/dir")

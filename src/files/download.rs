@@ -326,6 +326,17 @@ fn replaceable_file(path: &Path) -> Result<(PathBuf, Option<std::fs::Permissions
     for _ in 0..MAX_LINKS {
         match std::fs::symlink_metadata(&real) {
             Ok(m) if m.file_type().is_symlink() => {
+                if names_an_open_file(&real) {
+                    // `/dev/stdout`, `/proc/self/fd/1`: what the process
+                    // has open, which a file renamed over its name would
+                    // not reach (and the file it names would be replaced
+                    // behind the back of whoever opened it).
+                    let e = io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        "names a file descriptor of a process (/proc/PID/fd): write to the open file instead",
+                    );
+                    return Err(local(e));
+                }
                 let to = std::fs::read_link(&real).map_err(local)?;
                 real = match real.parent() {
                     Some(dir) => dir.join(to),
@@ -350,6 +361,15 @@ fn replaceable_file(path: &Path) -> Result<(PathBuf, Option<std::fs::Permissions
 
 /// Symbolic links followed before giving up (as the kernel's 40).
 const MAX_LINKS: usize = 40;
+
+/// Whether the symbolic link `link` is one of procfs' links to a process's
+/// open files (`/proc/PID/fd/N`, also reached as `/dev/fd/N` or through
+/// `/dev/stdout`).
+fn names_an_open_file(link: &Path) -> bool {
+    link.parent()
+        .and_then(|dir| std::fs::canonicalize(dir).ok())
+        .is_some_and(|dir| dir.starts_with("/proc") && dir.ends_with("fd"))
+}
 
 /// Whether a read error means the connection ended before the body did.
 fn is_cut_short(e: &io::Error) -> bool {

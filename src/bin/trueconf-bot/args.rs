@@ -223,9 +223,9 @@ pub struct SendFileArgs {
 pub struct DownloadArgs {
     /// The file
     pub file_id: String,
-    /// Where to save it: a file, or an existing directory (default: the
-    /// server's file name, sanitised, in the current directory); a path
-    /// ending in / must be an existing directory
+    /// Where to save it: a file, an existing directory (default: the
+    /// server's file name, sanitised, in the current directory), or - for
+    /// stdout; a path ending in / must be an existing directory
     #[arg(short = 'o', long = "output", value_name = "PATH")]
     pub output: Option<PathBuf>,
     #[command(flatten)]

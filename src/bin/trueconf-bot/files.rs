@@ -70,6 +70,8 @@ enum Destination {
     Dir(PathBuf),
     /// This file, created or replaced once the download is complete.
     File(PathBuf),
+    /// Standard output (`-o -`), as the bytes arrive.
+    Stdout,
 }
 
 /// `download`, with its destination checked before connecting.
@@ -85,6 +87,7 @@ impl Download {
     pub fn prepare(args: DownloadArgs) -> Result<Download, Failure> {
         let to = match args.output {
             None => Destination::Dir(PathBuf::from(".")),
+            Some(path) if path == Path::new("-") => Destination::Stdout,
             Some(path) if path.is_dir() => Destination::Dir(path),
             // `dir/` names a directory, even one that is not there.
             Some(path) if path.as_os_str().as_encoded_bytes().ends_with(b"/") => {
@@ -110,7 +113,8 @@ impl Download {
         })
     }
 
-    /// Downloads; prints `{"path","size"}`.
+    /// Downloads; prints `{"path","size"}` (nothing more when the file
+    /// itself goes to stdout).
     pub fn run(self, client: &Client) -> Result<(), Failure> {
         let mut bar = Progress::new("download");
         let download = client
@@ -136,6 +140,18 @@ impl Download {
                 let size = download.to_file(&path);
                 bar.finish();
                 (path, size?)
+            }
+            Destination::Stdout => {
+                let sent = download.to_writer(&mut std::io::stdout().lock());
+                bar.finish();
+                return match sent {
+                    Err(trueconf_bot::Error::Io(e))
+                        if e.kind() == std::io::ErrorKind::BrokenPipe =>
+                    {
+                        Err(Failure::stdout_closed())
+                    }
+                    other => other.map(drop).map_err(Failure::from),
+                };
             }
         };
         emit(&json!({ "path": path.to_string_lossy(), "size": size }))
