@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use trueconf_bot::emulator::Emulator;
 
 const BIN: &str = env!("CARGO_BIN_EXE_trueconf-bot");
@@ -873,5 +873,51 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn an_interrupted_download_stops_and_leaves_nothing_behind() {
+    let emu = emulator();
+    let chat = chat_with_alice(&emu);
+    let file_id = emu
+        .user("alice")
+        .send_file(&chat, "big.bin", &vec![7u8; 4 << 20])
+        .expect("sent")
+        .file_id;
+    // 64 KiB every 100 ms: about 6 s for the whole file.
+    emu.faults().pace_downloads(Duration::from_millis(100));
+    for (signal, status) in [("-INT", 130), ("-TERM", 143)] {
+        let dir = TempDir::new(&format!("interrupted{signal}"));
+        let target = dir.path().join("big.bin");
+        let child = tool(&emu)
+            .args(["download", &file_id, "-o", &target.to_string_lossy()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the tool starts");
+        // The download is under way once its temporary file is there.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::fs::read_dir(dir.path())
+            .expect("listed")
+            .next()
+            .is_none()
+        {
+            assert!(Instant::now() < deadline, "the download never started");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let killed = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(killed.success());
+        let out = Run::of(child.wait_with_output().expect("the tool ends"));
+        assert_eq!(out.code, status, "{out:?}");
+        assert!(out.stdout.is_empty(), "{out:?}");
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("listed")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert!(left.is_empty(), "left behind: {left:?}");
     }
 }

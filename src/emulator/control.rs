@@ -244,6 +244,10 @@ fn fault(inner: &Arc<Inner>, name: &str, body: &mut Body<'_>) -> Result<Response
             let ms = number(&["millis", "ms"]).ok_or_else(|| bad("\"millis\" is required"))?;
             faults.delay_responses(Duration::from_millis(ms));
         }
+        "pace_downloads" => {
+            let ms = number(&["millis", "ms"]).ok_or_else(|| bad("\"millis\" is required"))?;
+            faults.pace_downloads(Duration::from_millis(ms));
+        }
         "stall" => {
             let on = v.get("enabled").and_then(Value::as_bool).unwrap_or(true);
             faults.stall(on);

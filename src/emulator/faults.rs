@@ -13,6 +13,7 @@ pub(crate) struct FaultState {
     refuse: AtomicU64,
     drop_after_auth: AtomicU64,
     delay_micros: AtomicU64,
+    download_pause_micros: AtomicU64,
     stalled: Mutex<bool>,
     unstalled: Condvar,
 }
@@ -35,6 +36,11 @@ impl FaultState {
     /// How long WebSocket responses are held back.
     pub(crate) fn response_delay(&self) -> Duration {
         Duration::from_micros(self.delay_micros.load(Ordering::Relaxed))
+    }
+
+    /// The pause between the chunks of a file download.
+    pub(crate) fn download_pause(&self) -> Duration {
+        Duration::from_micros(self.download_pause_micros.load(Ordering::Relaxed))
     }
 
     /// Whether sessions have stopped reading.
@@ -72,7 +78,8 @@ impl FaultState {
 /// The same faults are available over HTTP as
 /// `POST /emulator/v1/faults/<name>` with a JSON body for parameters:
 /// `drop_connections`, `refuse_next {"count": N}`,
-/// `drop_after_auth {"count": N}`, `delay_responses {"millis": N}`, `stall {"enabled": bool}`,
+/// `drop_after_auth {"count": N}`, `delay_responses {"millis": N}`,
+/// `pace_downloads {"millis": N}`, `stall {"enabled": bool}`,
 /// `send_malformed`, `send_unknown_event {"method": M}`, `expire_tokens`.
 #[derive(Clone)]
 pub struct Faults {
@@ -118,6 +125,17 @@ impl Faults {
         self.inner
             .faults
             .delay_micros
+            .store(micros, Ordering::SeqCst);
+    }
+
+    /// Pauses `pause` between the 64 KiB chunks of every file download
+    /// from now on (zero: no pause), as a slow link would: a test can catch
+    /// a download half done.
+    pub fn pace_downloads(&self, pause: Duration) {
+        let micros = u64::try_from(pause.as_micros()).unwrap_or(u64::MAX);
+        self.inner
+            .faults
+            .download_pause_micros
             .store(micros, Ordering::SeqCst);
     }
 

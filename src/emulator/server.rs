@@ -204,7 +204,8 @@ fn serve(inner: &Arc<Inner>, id: u64, tcp: TcpStream) {
         // Answer first, then drain what the handler left unread: a client
         // still sending its body reads the answer once it is done.
         let close = matches!(&reply, Reply::Json(r) if r.close);
-        let written = write_reply(body.stream(), reply, keep_alive && !close);
+        let pause = inner.faults.download_pause();
+        let written = write_reply(body.stream(), reply, keep_alive && !close, pause);
         if let Err(e) = written {
             log::trace!("connection {id}: writing the response: {e}");
             return;
@@ -216,7 +217,14 @@ fn serve(inner: &Arc<Inner>, id: u64, tcp: TcpStream) {
     }
 }
 
-fn write_reply(out: &mut Stream, reply: Reply, keep_alive: bool) -> io::Result<()> {
+/// Writes `reply`; a file goes out with `pause` after each chunk (see
+/// [`super::Faults::pace_downloads`]).
+fn write_reply(
+    out: &mut Stream,
+    reply: Reply,
+    keep_alive: bool,
+    pause: std::time::Duration,
+) -> io::Result<()> {
     match reply {
         Reply::Json(r) => http::write_response(out, &r, keep_alive),
         Reply::File {
@@ -231,7 +239,8 @@ fn write_reply(out: &mut Stream, reply: Reply, keep_alive: bool) -> io::Result<(
             ];
             http::write_head(out, 200, &headers, size, keep_alive)?;
             let mut reader = file.take(size);
-            let mut buf = vec![0u8; 256 * 1024];
+            // Paced: small chunks, each flushed, with a pause after each.
+            let mut buf = vec![0u8; if pause.is_zero() { 256 } else { 64 } * 1024];
             let mut sent = 0u64;
             loop {
                 let n = match reader.read(&mut buf) {
@@ -242,6 +251,10 @@ fn write_reply(out: &mut Stream, reply: Reply, keep_alive: bool) -> io::Result<(
                 };
                 out.write_all(&buf[..n])?;
                 sent += n as u64;
+                if !pause.is_zero() {
+                    out.flush()?;
+                    std::thread::sleep(pause);
+                }
             }
             out.flush()?;
             if sent != size {

@@ -515,9 +515,17 @@ impl Shared {
         // A socket that failed is never read again: tungstenite's state
         // after an error (a frame over the limit, say) is not fit for it.
         if self.is_broken() {
-            return Err(LinkError::Io(io::Error::other(
-                "the connection failed already",
-            )));
+            // The I/O thread reports why (a leader may have failed between
+            // the I/O thread's own check and this pass); a leader just
+            // stops, the reason is the I/O thread's to report.
+            let recorded = if leader {
+                None
+            } else {
+                lock(&self.failure).take()
+            };
+            return Err(recorded.unwrap_or_else(|| {
+                LinkError::Io(io::Error::other("the connection failed already"))
+            }));
         }
         // A short read of an earlier pass (one that stopped at the batch
         // limit) promised `WouldBlock` to a reader that waits for the next

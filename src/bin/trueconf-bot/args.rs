@@ -18,7 +18,8 @@ messages for people and progress bars go to stderr.
 
 Exit status: 0 success, 1 the server answered with an error,
 2 usage error or an unusable local file, 3 connection or
-authentication failure, or a timeout.";
+authentication failure, or a timeout; 130 or 143 after SIGINT or
+SIGTERM (a transfer under way stops and leaves nothing behind).";
 
 const EMULATOR_AFTER_HELP: &str = "\
 The first stdout line is {\"listening\": URL, \"websocket\": WS_URL} (with
@@ -79,7 +80,8 @@ pub struct ConnArgs {
     /// Also trust the CA certificates in this PEM file
     #[arg(long, env = "TRUECONF_CA_CERT", value_name = "PEM")]
     pub ca_cert: Option<PathBuf>,
-    /// How long each request waits for its answer, in seconds (default 10)
+    /// How long connecting, logging in and each request may take, in
+    /// seconds (default 10 each)
     #[arg(long, env = "TRUECONF_TIMEOUT", value_name = "SECS", value_parser = parse_secs)]
     pub timeout: Option<Duration>,
 }

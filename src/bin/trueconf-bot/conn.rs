@@ -132,12 +132,18 @@ impl Settings {
             builder = builder.ca_cert_file(path);
         }
         if let Some(timeout) = self.args.timeout {
-            builder = builder.request_timeout(timeout);
+            // Each step: connecting, logging in, and every request.
+            builder = builder
+                .connect_timeout(timeout)
+                .auth_timeout(timeout)
+                .request_timeout(timeout);
         }
         if !reconnect {
             builder = builder.reconnect(ReconnectPolicy::disabled());
         }
         let shown = builder.display_url();
-        builder.connect().map_err(|e| Failure::connect(&shown, e))
+        let client = builder.connect().map_err(|e| Failure::connect(&shown, e))?;
+        crate::interrupt::protect(&client);
+        Ok(client)
     }
 }

@@ -11,6 +11,7 @@ mod commands;
 mod conn;
 mod failure;
 mod files;
+mod interrupt;
 mod output;
 mod progress;
 mod serve;
@@ -32,6 +33,10 @@ fn main() -> ExitCode {
     let result = Cli::from_arg_matches(&matches)
         .map_err(|e| Failure::usage(e.kind()))
         .and_then(|cli| run(cli, &matches));
+    if let Some(status) = interrupt::exit_status() {
+        // Interrupted: whatever failed, failed because of it.
+        return ExitCode::from(status);
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
@@ -51,6 +56,7 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> Result<(), Failure> {
             _ => Err(Failure::usage("this command needs a server")),
         };
     };
+    interrupt::watch()?;
     let empty = clap::ArgMatches::default();
     let sub_m = matches.subcommand().map_or(&empty, |(_, m)| m);
     let settings = conn::settings(&top, matches, sub, sub_m)?;
