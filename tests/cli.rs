@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
-use trueconf_bot::emulator::Emulator;
+use trueconf_bot::emulator::{Direction, Emulator};
 
 const BIN: &str = env!("CARGO_BIN_EXE_trueconf-bot");
 
@@ -643,6 +643,62 @@ fn listen_stops_after_the_idle_timeout() {
     let out = run(tool(&emu), &["listen", "--idle-timeout", "0.2"]);
     assert_eq!(out.code, 0, "{out:?}");
     assert!(out.stdout.is_empty(), "{out:?}");
+}
+
+#[test]
+fn listen_prints_connection_events_without_counting_them() {
+    let emu = emulator();
+    let chat = chat_with_alice(&emu);
+    let mut child = tool(&emu)
+        .args(["listen", "--count", "1", "--idle-timeout", "20"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("listen starts");
+    let mut stderr = wait_for_stderr(&mut child, "waiting for events");
+    emu.faults().drop_connections();
+    // Sent once the tool has logged in again: it is the one event counted.
+    let back = emu.wait_frames(Duration::from_secs(20), |frames| {
+        frames
+            .iter()
+            .filter(|r| r.direction == Direction::Out && r.text.contains("\"userId\""))
+            .count()
+            >= 2
+    });
+    assert!(back, "the tool never logged in again");
+    emu.user("alice")
+        .send_message(&chat, "back?")
+        .expect("sent");
+    let out = Run::of(child.wait_with_output().expect("listen ends"));
+    assert_eq!(out.code, 0, "{out:?}");
+    let kinds: Vec<Value> = out.lines().iter().map(|e| e["event"].clone()).collect();
+    assert_eq!(
+        kinds,
+        ["disconnected", "reconnected", "new_message"],
+        "{out:?}"
+    );
+    let mut said = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut said).expect("stderr");
+    assert!(said.contains("connection lost"), "{said}");
+}
+
+#[test]
+fn listen_that_stays_disconnected_fails_after_the_idle_timeout() {
+    let emu = emulator();
+    let mut child = tool(&emu)
+        .args(["listen", "--idle-timeout", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("listen starts");
+    let mut stderr = wait_for_stderr(&mut child, "waiting for events");
+    emu.faults().refuse_next(1_000);
+    emu.faults().drop_connections();
+    let out = Run::of(child.wait_with_output().expect("listen ends"));
+    assert_eq!(out.code, 3, "{out:?}");
+    let mut said = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut said).expect("stderr");
+    assert!(said.contains("still disconnected"), "{said}");
 }
 
 /// Kills the child when the test ends, passing or not.

@@ -280,10 +280,12 @@ pub struct TitleArgs {
 /// `listen`.
 #[derive(Debug, Args)]
 pub struct ListenArgs {
-    /// Stop after this many events
+    /// Stop after this many events (disconnected and reconnected, printed
+    /// too, do not count)
     #[arg(long, value_name = "N")]
     pub count: Option<u64>,
-    /// Stop when no event arrives for this many seconds
+    /// Stop when no event arrives for this many seconds (exit 3 if the
+    /// connection is down then)
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
     pub idle_timeout: Option<Duration>,
     #[command(flatten)]

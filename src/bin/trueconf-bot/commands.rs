@@ -1,11 +1,11 @@
 //! The commands that talk to a server, except files (see `files.rs`).
 
 use crate::args::{CallArgs, HistoryArgs, ListenArgs, SendArgs};
-use crate::failure::Failure;
+use crate::failure::{Failure, CONNECTION};
 use crate::output::{arg_or_stdin, emit, note};
 use serde_json::{json, Value};
 use trueconf_bot::protocol::methods::{GetChatHistory, SendMessage};
-use trueconf_bot::Client;
+use trueconf_bot::{Client, Event};
 
 /// The `send` request, built (and its text read) before connecting.
 pub fn send_request(args: SendArgs) -> Result<SendMessage, Failure> {
@@ -68,12 +68,21 @@ pub fn listen(client: &Client, args: ListenArgs) -> Result<(), Failure> {
         "connected as {}; waiting for events",
         client.user_id()
     ));
+    // Messages and other server events count towards `--count`; the
+    // connection's own events are printed but not counted.
     let mut seen = 0u64;
+    let mut lost: Option<String> = None;
     while args.count.is_none_or(|n| seen < n) {
         let event = match args.idle_timeout {
             Some(idle) => match events.recv_timeout(idle)? {
                 Some(event) => event,
                 None => {
+                    if let Some(reason) = lost {
+                        return Err(Failure {
+                            code: CONNECTION,
+                            message: format!("still disconnected after {idle:?}: {reason}"),
+                        });
+                    }
                     note(format_args!("no event for {idle:?}; stopping"));
                     break;
                 }
@@ -81,7 +90,17 @@ pub fn listen(client: &Client, args: ListenArgs) -> Result<(), Failure> {
             None => events.recv()?,
         };
         emit(&event.to_json())?;
-        seen += 1;
+        match event {
+            Event::Disconnected { reason } => {
+                note(format_args!("connection lost ({reason}); reconnecting"));
+                lost = Some(reason);
+            }
+            Event::Reconnected => {
+                note(format_args!("reconnected"));
+                lost = None;
+            }
+            _ => seen += 1,
+        }
     }
     Ok(())
 }
