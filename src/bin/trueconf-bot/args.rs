@@ -311,7 +311,7 @@ pub struct EmulatorArgs {
     pub bind: String,
     /// A user account, repeatable (default: bot:bot and alice:alice)
     #[arg(long = "user", value_name = "LOGIN:PASSWORD", value_parser = parse_account)]
-    pub users: Vec<Option<Account>>,
+    pub users: Vec<Result<Account, &'static str>>,
     /// The server name in user ids (login@NAME)
     #[arg(long, default_value = "emulator.local", value_name = "NAME")]
     pub server_name: String,
@@ -351,34 +351,38 @@ impl std::fmt::Debug for Account {
     }
 }
 
-/// `None` for a malformed value: clap would quote it (the password) in its
-/// error; [`EmulatorArgs::accounts`] reports it without.
-fn parse_account(s: &str) -> Result<Option<Account>, String> {
+/// A malformed value is kept as what is wrong with it: clap would quote
+/// the value (the password) in its error; [`EmulatorArgs::accounts`]
+/// reports it without.
+fn parse_account(s: &str) -> Result<Result<Account, &'static str>, String> {
     Ok(match s.split_once(':') {
-        Some((login, password)) if !login.is_empty() && !login.contains('@') => Some(Account {
+        None => Err("no ':' between the login and the password"),
+        Some(("", _)) => Err("an empty login"),
+        Some((login, _)) if login.contains('@') => {
+            Err("a login with '@' (the emulator adds @NAME itself)")
+        }
+        Some((_, "")) => Err("an empty password"),
+        Some((login, password)) => Ok(Account {
             login: login.to_owned(),
             password: password.to_owned(),
         }),
-        _ => None,
     })
 }
 
 impl EmulatorArgs {
     /// The `--user` accounts (none given: empty), or the usage error for
-    /// a malformed one, which does not repeat it.
+    /// a malformed or repeated one, which does not repeat its password.
     pub fn accounts(&self) -> Result<Vec<Account>, String> {
-        self.users
-            .iter()
-            .enumerate()
-            .map(|(n, user)| {
-                user.clone().ok_or_else(|| {
-                    format!(
-                        "--user number {}: expected LOGIN:PASSWORD (a login without '@')",
-                        n + 1
-                    )
-                })
-            })
-            .collect()
+        let mut accounts: Vec<Account> = Vec::new();
+        for (n, user) in self.users.iter().enumerate() {
+            let at = |why: &str| format!("--user number {}: {why}; expected LOGIN:PASSWORD", n + 1);
+            let account = user.clone().map_err(at)?;
+            if accounts.iter().any(|a| a.login == account.login) {
+                return Err(at(&format!("{} is given twice", account.login)));
+            }
+            accounts.push(account);
+        }
+        Ok(accounts)
     }
 }
 
@@ -429,8 +433,8 @@ mod tests {
         assert!(parse_secs("0").is_err() && parse_secs("x").is_err());
         let a = parse_account("bot:pa:ss").unwrap().unwrap();
         assert_eq!((a.login.as_str(), a.password.as_str()), ("bot", "pa:ss"));
-        for bad in ["bot", ":pw", "bot@x:pw"] {
-            assert_eq!(parse_account(bad), Ok(None), "{bad}");
+        for bad in ["bot", ":pw", "bot@x:pw", "bot:"] {
+            assert!(matches!(parse_account(bad), Ok(Err(_))), "{bad}");
         }
     }
 
@@ -450,9 +454,39 @@ mod tests {
         };
         let e = args.accounts().unwrap_err();
         assert!(
-            e.starts_with("--user number 2: expected LOGIN:PASSWORD"),
+            e.starts_with("--user number 2: a login with '@'")
+                && e.ends_with("expected LOGIN:PASSWORD"),
             "{e}"
         );
         assert!(!e.contains("Hunter2pw") && !format!("{args:?}").contains("Hunter2pw"));
+    }
+
+    #[test]
+    fn each_malformed_or_repeated_account_says_what_is_wrong() {
+        let accounts = |users: &[&str]| {
+            let mut argv = vec!["trueconf-bot", "emulator"];
+            for user in users {
+                argv.extend(["--user", user]);
+            }
+            let cli = Cli::try_parse_from(argv).unwrap();
+            let Command::Emulator(args) = cli.command else {
+                panic!("{cli:?}")
+            };
+            args.accounts()
+        };
+        let said = |users: &[&str]| accounts(users).unwrap_err();
+        assert!(said(&["nocolon"]).contains("no ':'"));
+        assert!(said(&[":pw"]).contains("an empty login"));
+        assert!(said(&["a:"]).contains("an empty password"));
+        let twice = said(&["a:first", "b:pw", "a:second"]);
+        assert!(
+            twice.starts_with("--user number 3: a is given twice"),
+            "{twice}"
+        );
+        assert!(
+            !twice.contains("first") && !twice.contains("second"),
+            "{twice}"
+        );
+        assert_eq!(accounts(&["a:p:w"]).unwrap()[0].password, "p:w");
     }
 }
