@@ -36,7 +36,7 @@ typedef enum TcbStatus {
   // client, or a request before `tcb_client_connect`.
   TCB_STATUS_STATE = 5,
   // The connection could not be made, or broke while a request was in
-  // flight (its outcome is then unknown).
+  // flight (its outcome is then unknown) or a download was under way.
   TCB_STATUS_CONNECTION = 6,
   // A TLS failure (untrusted certificate, bad CA file, handshake).
   TCB_STATUS_TLS = 7,

@@ -29,7 +29,7 @@ pub enum TcbStatus {
     /// client, or a request before `tcb_client_connect`.
     State = 5,
     /// The connection could not be made, or broke while a request was in
-    /// flight (its outcome is then unknown).
+    /// flight (its outcome is then unknown) or a download was under way.
     Connection = 6,
     /// A TLS failure (untrusted certificate, bad CA file, handshake).
     Tls = 7,
@@ -80,7 +80,9 @@ impl From<Error> for FfiError {
             Error::Api { .. } => TcbStatus::Api,
             Error::Timeout { .. } => TcbStatus::Timeout,
             Error::Closed => TcbStatus::Closed,
-            Error::ConnectionLost { .. } | Error::Connect(_) => TcbStatus::Connection,
+            Error::ConnectionLost { .. }
+            | Error::Connect(_)
+            | Error::File(crate::files::FileError::CutShort { .. }) => TcbStatus::Connection,
             Error::Tls(_) => TcbStatus::Tls,
             Error::Io(_) => TcbStatus::Io,
             Error::Http { .. } => TcbStatus::Http,
@@ -244,6 +246,15 @@ mod tests {
             file_id: "f".into(),
         };
         assert_eq!(FfiError::from(Error::File(gone)).status, TcbStatus::File);
+        let cut = crate::files::FileError::CutShort {
+            what: "the download",
+            received: 5,
+            expected: 10,
+        };
+        assert_eq!(
+            FfiError::from(Error::File(cut)).status,
+            TcbStatus::Connection
+        );
     }
 
     #[test]

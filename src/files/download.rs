@@ -274,6 +274,11 @@ impl<'a> FileDownload<'a> {
             expected,
             actual,
         };
+        let cut_short = |received| FileError::CutShort {
+            what: "the download",
+            received,
+            expected,
+        };
         if let Some(announced) = response.body().content_length() {
             if announced != expected {
                 return Err(mismatch(announced).into());
@@ -290,7 +295,7 @@ impl<'a> FileDownload<'a> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) if received < expected && is_cut_short(&e) => {
                     log::debug!("download of {} cut short: {e}", http::shown(&url));
-                    return Err(mismatch(received).into());
+                    return Err(cut_short(received).into());
                 }
                 Err(e) => return Err(http::body_error(e, timeout)),
             };
@@ -304,8 +309,8 @@ impl<'a> FileDownload<'a> {
                 progress(received, expected);
             }
         }
-        if received != expected {
-            return Err(mismatch(received).into());
+        if received < expected {
+            return Err(cut_short(received).into());
         }
         if expected == 0 {
             if let Some(progress) = self.progress.as_mut() {

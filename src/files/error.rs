@@ -58,7 +58,7 @@ pub enum FileError {
     },
     /// A transfer moved a different number of bytes than announced: a
     /// reader that ended early, or a download of another length than the
-    /// file's reported size.
+    /// file's reported size (more bytes, or fewer announced).
     #[error("{what}: expected {expected} bytes, got {actual}")]
     SizeMismatch {
         /// What was being transferred.
@@ -68,6 +68,18 @@ pub enum FileError {
         /// The bytes actually read (at least `expected + 1` when there were
         /// more than announced).
         actual: u64,
+    },
+    /// A download's connection ended before the file did (the server or
+    /// the network went away): what arrived is not the file. Nothing was
+    /// saved; trying again may work.
+    #[error("{what} was cut short: the connection ended after {received} of {expected} bytes")]
+    CutShort {
+        /// What was being transferred.
+        what: &'static str,
+        /// The bytes that arrived.
+        received: u64,
+        /// The file's size.
+        expected: u64,
     },
     /// The file is ready but the server gave no download URL.
     #[error("file {file_id} has no download URL")]

@@ -71,6 +71,8 @@ pub fn exit_code(e: &Error) -> u8 {
         Error::Api { code, .. } if (200..=204).contains(&code.code()) => CONNECTION,
         Error::Api { .. } | Error::Http { .. } | Error::Decode { .. } => SERVER_ERROR,
         Error::File(FileError::Local { .. }) => USAGE,
+        // The connection ended mid-download.
+        Error::File(FileError::CutShort { .. }) => CONNECTION,
         Error::File(_) => SERVER_ERROR,
         Error::Timeout {
             kind: TimeoutKind::FileReady,
@@ -102,6 +104,12 @@ mod tests {
             message: "No space left on device".into(),
         };
         assert_eq!(exit_code(&Error::File(full_disk)), USAGE);
+        let cut = FileError::CutShort {
+            what: "the download",
+            received: 5,
+            expected: 10,
+        };
+        assert_eq!(exit_code(&Error::File(cut)), CONNECTION);
         let f = Failure::from(api(304));
         assert!(f.message.contains("304") && f.message.contains("chat not found"));
     }
