@@ -165,6 +165,17 @@ fn send_reads_stdin_with_a_parse_mode_and_a_reply() {
     );
     assert_eq!(sent["content"]["parseMode"], "html");
     assert_eq!(sent["replyMessageId"], question.as_str());
+    // Nothing on stdin (a command before it in the pipe failed): nothing
+    // is sent.
+    let before = emu.frames().len();
+    let out = run_with_stdin(tool(&emu), &["send", &chat, "-"], "");
+    out.assert_failed(2, &["empty"]);
+    assert!(
+        !emu.frames()[before..]
+            .iter()
+            .any(|r| r.text.contains("sendMessage")),
+        "an empty message went out"
+    );
 }
 
 #[test]

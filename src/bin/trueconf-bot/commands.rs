@@ -10,6 +10,10 @@ use trueconf_bot::{Client, Event};
 /// The `send` request, built (and its text read) before connecting.
 pub fn send_request(args: SendArgs) -> Result<SendMessage, Failure> {
     let text = arg_or_stdin(args.text)?;
+    if text.trim().is_empty() {
+        // Most likely a command before it in a pipe failed.
+        return Err(Failure::usage("the text is empty: nothing to send"));
+    }
     let mut request = SendMessage::new(args.chat_id, text).parse_mode(args.parse_mode.into());
     if let Some(reply_to) = args.reply_to {
         request = request.reply_to(reply_to);
