@@ -164,11 +164,67 @@ pub fn classify_io(err: std::io::Error) -> Error {
 
 /// A person-readable account of a rustls error.
 pub fn describe(err: &rustls::Error) -> String {
+    use rustls::CertificateError as Why;
     match err {
-        rustls::Error::InvalidCertificate(why) => format!(
-            "the server's certificate is not trusted ({why:?}); pass its CA with a CA \
-             certificate option, or accept any certificate explicitly"
-        ),
+        rustls::Error::InvalidCertificate(why) => {
+            let why = match why {
+                Why::UnknownIssuer => "issued by a CA this client does not trust".to_string(),
+                Why::Expired => "expired".to_string(),
+                Why::NotValidYet => "not valid yet".to_string(),
+                Why::NotValidForName => "not valid for the server's name".to_string(),
+                Why::Revoked => "revoked".to_string(),
+                Why::BadSignature => "badly signed".to_string(),
+                // webpki's refusal of a self-signed certificate made as a
+                // CA (`CA:TRUE`), as `openssl req -x509` makes by default:
+                // trusting it as a CA does not make it a server's.
+                Why::Other(other) if format!("{other:?}").contains("CaUsedAsEndEntity") => {
+                    "it is a CA certificate (self-signed with CA:TRUE), which is never accepted \
+                     as a server's own, even when trusted as a CA: give the server a \
+                     certificate issued by that CA"
+                        .to_string()
+                }
+                other => other.to_string(),
+            };
+            format!(
+                "the server's certificate is not trusted ({why}); pass its CA with a CA \
+                 certificate option, or accept any certificate explicitly"
+            )
+        }
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::{CertificateError, OtherError};
+
+    /// Stands for webpki's error of that name (its `Debug` is the name).
+    #[derive(Debug)]
+    struct CaUsedAsEndEntity;
+
+    impl std::fmt::Display for CaUsedAsEndEntity {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("CaUsedAsEndEntity")
+        }
+    }
+
+    impl std::error::Error for CaUsedAsEndEntity {}
+
+    #[test]
+    fn untrusted_certificates_are_described_in_words() {
+        let said = |why| describe(&rustls::Error::InvalidCertificate(why));
+        let unknown = said(CertificateError::UnknownIssuer);
+        assert!(
+            unknown.contains("issued by a CA this client does not trust"),
+            "{unknown}"
+        );
+        let ca = said(CertificateError::Other(OtherError(Arc::new(
+            CaUsedAsEndEntity,
+        ))));
+        assert!(ca.contains("self-signed with CA:TRUE"), "{ca}");
+        assert!(!ca.contains("OtherError"), "{ca}");
+        let expired = said(CertificateError::Expired);
+        assert!(expired.contains("not trusted (expired)"), "{expired}");
     }
 }
