@@ -9,6 +9,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 use trueconf_bot::emulator::{Direction, Emulator};
 
+mod support;
+
 const BIN: &str = env!("CARGO_BIN_EXE_trueconf-bot");
 
 fn emulator() -> Emulator {
@@ -987,4 +989,79 @@ fn an_interrupted_download_stops_and_leaves_nothing_behind() {
             .collect();
         assert!(left.is_empty(), "left behind: {left:?}");
     }
+}
+
+#[test]
+fn a_command_that_ends_normally_closes_its_connection_cleanly() {
+    let server = support::peer::Script::serve(vec![support::peer::script(|peer| {
+        peer.accept_auth("bot@srv");
+        let request = peer.recv();
+        assert_eq!(request["method"], "getChats", "{request}");
+        peer.reply(&request, json!([]));
+        match peer.recv_message() {
+            tungstenite::Message::Close(Some(frame)) => {
+                assert_eq!(
+                    frame.code,
+                    tungstenite::protocol::frame::coding::CloseCode::Normal
+                );
+            }
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    })]);
+    let mut cmd = bare();
+    cmd.env("TRUECONF_SERVER", &server.url)
+        .env("TRUECONF_TOKEN", "tok");
+    let out = run(cmd, &["chats"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    server.finish();
+}
+
+#[test]
+fn an_interrupt_while_a_download_waits_on_a_silent_server_still_ends_it() {
+    let emu = emulator();
+    let chat = chat_with_alice(&emu);
+    let file_id = emu
+        .user("alice")
+        .send_file(&chat, "big.bin", &vec![7u8; 1 << 20])
+        .expect("sent")
+        .file_id;
+    // One 64 KiB chunk, then nothing for 6 s: the next read waits, longer
+    // than the tool's 3 s of grace after a signal.
+    emu.faults().pace_downloads(Duration::from_secs(6));
+    let dir = TempDir::new("stuck");
+    let target = dir.path().join("big.bin");
+    let child = tool(&emu)
+        .args(["download", &file_id, "-o", &target.to_string_lossy()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the tool starts");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::fs::read_dir(dir.path())
+        .expect("listed")
+        .next()
+        .is_none()
+    {
+        assert!(Instant::now() < deadline, "the download never started");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let started = Instant::now();
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let out = Run::of(child.wait_with_output().expect("the tool ends"));
+    assert_eq!(out.code, 130, "{out:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("listed")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    emu.faults().pace_downloads(Duration::ZERO);
 }

@@ -1337,7 +1337,7 @@ fn file_server(size: u64, url: String) -> (Client, Script) {
 #[test]
 fn downloads_of_the_wrong_length_are_refused_and_leave_no_file() {
     // The byte count reported in the error; `None`: more than the file has.
-    let cases: [(&[u8], Option<u64>); 3] = [
+    let cases: [(&[u8], Option<u64>); 4] = [
         // Announces fewer bytes than the file has.
         (
             b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
@@ -1352,6 +1352,12 @@ fn downloads_of_the_wrong_length_are_refused_and_leave_no_file() {
         (
             b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nhello world!",
             None,
+        ),
+        // Chunked and complete, but shorter than the file: the server's
+        // answer, not a cut connection.
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+            Some(5),
         ),
     ];
     for (n, (response, actual)) in cases.into_iter().enumerate() {

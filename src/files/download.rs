@@ -310,7 +310,10 @@ impl<'a> FileDownload<'a> {
             }
         }
         if received < expected {
-            return Err(cut_short(received).into());
+            // The body ended as framed (by its length or its last chunk),
+            // short: the server's answer, not a cut connection (which ends
+            // the read with an error, above).
+            return Err(mismatch(received).into());
         }
         if expected == 0 {
             if let Some(progress) = self.progress.as_mut() {

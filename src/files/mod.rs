@@ -48,5 +48,5 @@ mod upload;
 pub use download::FileDownload;
 pub use error::{FileError, Transfer};
 pub use mime::{extension, guess as guess_mime_type, OCTET_STREAM};
-pub use safe_path::sanitize as safe_file_name;
+pub use safe_path::{remove_partial_downloads, sanitize as safe_file_name};
 pub use upload::{FileUpload, UploadPart, STICKER_MIME_TYPE};

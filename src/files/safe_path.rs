@@ -2,9 +2,11 @@
 //! download to a temporary file that becomes the real one only when
 //! complete.
 
+use crate::transport::socket::lock;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// The name used when nothing of the server's name survives.
 pub(crate) const FALLBACK_NAME: &str = "file";
@@ -86,6 +88,22 @@ fn numbered(name: &str, n: u32) -> String {
     }
 }
 
+/// The temporary files of the downloads under way in this process.
+static UNDER_WAY: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Removes the temporary files of the downloads under way in this process
+/// (each would be removed when its download ends, even by an error, but
+/// not when the process exits first). For a program about to exit without
+/// finishing its downloads, e.g. from a signal handler: a file that a
+/// download was about to complete is not removed, and a download that goes
+/// on fails instead of completing.
+pub fn remove_partial_downloads() {
+    let paths = std::mem::take(&mut *lock(&UNDER_WAY));
+    for path in paths {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
 /// A temporary file in the target directory, removed on drop unless it
 /// was [`persist`](TempFile::persist)ed.
 pub(crate) struct TempFile {
@@ -108,10 +126,11 @@ impl TempFile {
             let path = dir.join(format!(".{name}.{:016x}.part", crate::config::random_u64()));
             match OpenOptions::new().write(true).create_new(true).open(&path) {
                 Ok(file) => {
+                    lock(&UNDER_WAY).push(path.clone());
                     return Ok(TempFile {
                         path,
                         file: Some(file),
-                    })
+                    });
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last_error = Some(e),
                 Err(e) => return Err(e),
@@ -147,7 +166,7 @@ impl TempFile {
         if overwrite {
             let target = dir.join(name);
             std::fs::rename(&self.path, &target)?;
-            self.path = PathBuf::new();
+            self.release();
             return Ok(target);
         }
         for n in 0..1000 {
@@ -156,7 +175,7 @@ impl TempFile {
             match std::fs::hard_link(&self.path, &target) {
                 Ok(()) => {
                     let _ = std::fs::remove_file(&self.path);
-                    self.path = PathBuf::new();
+                    self.release();
                     return Ok(target);
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
@@ -167,7 +186,7 @@ impl TempFile {
                         continue;
                     }
                     std::fs::rename(&self.path, &target)?;
-                    self.path = PathBuf::new();
+                    self.release();
                     return Ok(target);
                 }
             }
@@ -179,11 +198,20 @@ impl TempFile {
     }
 }
 
+impl TempFile {
+    /// The file has its final name (or is gone): no longer under way.
+    fn release(&mut self) {
+        let path = std::mem::take(&mut self.path);
+        lock(&UNDER_WAY).retain(|p| *p != path);
+    }
+}
+
 impl Drop for TempFile {
     fn drop(&mut self) {
         drop(self.file.take());
         if !self.path.as_os_str().is_empty() {
             let _ = std::fs::remove_file(&self.path);
+            self.release();
         }
     }
 }

@@ -1,20 +1,26 @@
 //! SIGINT and SIGTERM: the tool closes its client, so that a transfer under
 //! way stops and removes its temporary file and `listen` ends, then exits
 //! with 128 + the signal's number, as a shell reports a process the signal
-//! killed. A second signal, or one before the client exists, ends the tool
-//! at once.
+//! killed. A second signal, one before the client exists, or a transfer
+//! still stuck [`GRACE`] later (a read waiting on a silent server) ends the
+//! tool at once, removing the temporary files of its downloads first.
 
 use crate::failure::Failure;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
 use trueconf_bot::Client;
 
 /// The signal caught (0: none).
 static CAUGHT: AtomicI32 = AtomicI32::new(0);
 /// The client a signal closes (taken by the first signal).
 static CLIENT: Mutex<Option<Client>> = Mutex::new(None);
+
+/// How long a closed client's work may take to end before the tool exits
+/// without it.
+const GRACE: Duration = Duration::from_secs(3);
 
 /// Starts watching for SIGINT and SIGTERM on a thread of its own.
 pub fn watch() -> Result<(), Failure> {
@@ -25,10 +31,17 @@ pub fn watch() -> Result<(), Failure> {
         .spawn(move || {
             for signal in signals.forever() {
                 CAUGHT.store(signal, Ordering::SeqCst);
-                let client = CLIENT.lock().unwrap_or_else(PoisonError::into_inner).take();
-                match client {
-                    Some(client) => client.close(),
-                    None => std::process::exit(128 + signal),
+                match take_client() {
+                    Some(client) => {
+                        let _ = std::thread::Builder::new()
+                            .name("signal-grace".into())
+                            .spawn(move || {
+                                std::thread::sleep(GRACE);
+                                exit_now(signal);
+                            });
+                        client.close();
+                    }
+                    None => exit_now(signal),
                 }
             }
         })
@@ -36,9 +49,25 @@ pub fn watch() -> Result<(), Failure> {
     Ok(())
 }
 
+/// Ends the tool now, as `signal` asks, leaving no partial download.
+fn exit_now(signal: i32) -> ! {
+    trueconf_bot::files::remove_partial_downloads();
+    std::process::exit(128 + signal)
+}
+
+fn take_client() -> Option<Client> {
+    CLIENT.lock().unwrap_or_else(PoisonError::into_inner).take()
+}
+
 /// Has a signal close `client` from now on.
 pub fn protect(client: &Client) {
     *CLIENT.lock().unwrap_or_else(PoisonError::into_inner) = Some(client.clone());
+}
+
+/// The tool's work is done: drops the client kept for signals, so that the
+/// last handle closes it cleanly (close frame 1000) as usual.
+pub fn release() {
+    drop(take_client());
 }
 
 /// The exit status of the signal caught, if one was.

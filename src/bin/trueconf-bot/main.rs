@@ -33,6 +33,7 @@ fn main() -> ExitCode {
     let result = Cli::from_arg_matches(&matches)
         .map_err(|e| Failure::usage(e.kind()))
         .and_then(|cli| run(cli, &matches));
+    interrupt::release();
     if let Some(status) = interrupt::exit_status() {
         // Interrupted: whatever failed, failed because of it.
         return ExitCode::from(status);
