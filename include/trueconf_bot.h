@@ -159,6 +159,17 @@ enum TcbStatus tcb_client_set_ca_file(const struct TcbClient *client, const char
 // `client` must be a live handle.
 enum TcbStatus tcb_client_set_accept_invalid_certs(const struct TcbClient *client, bool accept);
 
+// Whether server events are kept for `tcb_client_next_event` (`true`, the
+// default). A program that only sends and never waits for events should
+// pass `false`: events are then acknowledged and dropped rather than kept
+// in memory, and `tcb_client_next_event` returns `TCB_STATUS_CLOSED`.
+//
+// Before `tcb_client_connect` only. Thread-safe.
+//
+// # Safety
+// `client` must be a live handle.
+enum TcbStatus tcb_client_set_keep_events(const struct TcbClient *client, bool keep);
+
 // Sets the time limits in milliseconds; 0 leaves a limit as it is (10 s
 // each unless set before): `connect_ms` for TCP, TLS and the WebSocket
 // upgrade, `auth_ms` for the token and `auth` requests, `request_ms` for

@@ -67,7 +67,8 @@ fn last_error() -> String {
     take(message)
 }
 
-fn connected(emu: &Emulator) -> *mut TcbClient {
+/// A new handle for `emu`, logging in as `bot` with `password`.
+fn configured(emu: &Emulator, password: &str) -> *mut TcbClient {
     let mut client = ptr::null_mut();
     // SAFETY: valid C strings and local out-parameters throughout.
     unsafe {
@@ -76,20 +77,27 @@ fn connected(emu: &Emulator) -> *mut TcbClient {
             TcbStatus::Ok
         );
         assert_eq!(
-            tcb_client_set_credentials(client, c("bot").as_ptr(), c("bot-pw").as_ptr()),
+            tcb_client_set_credentials(client, c("bot").as_ptr(), c(password).as_ptr()),
             TcbStatus::Ok
         );
         assert_eq!(
             tcb_client_set_timeouts(client, 5000, 5000, 5000),
             TcbStatus::Ok
         );
-        assert_eq!(
-            tcb_client_connect(client),
-            TcbStatus::Ok,
-            "{}",
-            last_error()
-        );
     }
+    client
+}
+
+/// Connects `client`, which must succeed.
+fn connect(client: *const TcbClient) {
+    // SAFETY: a live handle.
+    let status = unsafe { tcb_client_connect(client) };
+    assert_eq!(status, TcbStatus::Ok, "{}", last_error());
+}
+
+fn connected(emu: &Emulator) -> *mut TcbClient {
+    let client = configured(emu, "bot-pw");
+    connect(client);
     client
 }
 
@@ -208,17 +216,9 @@ fn a_failed_connect_keeps_the_configuration_for_a_retry() {
         .user("bot", "bot-pw", "Bot")
         .start()
         .unwrap();
-    let mut client = ptr::null_mut();
+    let client = configured(&emu, "wrong");
     // SAFETY: valid C strings and local out-parameters throughout.
     unsafe {
-        assert_eq!(
-            tcb_client_new(c(emu.url()).as_ptr(), &mut client),
-            TcbStatus::Ok
-        );
-        assert_eq!(
-            tcb_client_set_credentials(client, c("bot").as_ptr(), c("wrong").as_ptr()),
-            TcbStatus::Ok
-        );
         assert_eq!(tcb_client_connect(client), TcbStatus::Auth);
         let mut code = 7;
         assert_eq!(tcb_last_error_code(&mut code), TcbStatus::Ok);
@@ -227,12 +227,7 @@ fn a_failed_connect_keeps_the_configuration_for_a_retry() {
             tcb_client_set_credentials(client, c("bot").as_ptr(), c("bot-pw").as_ptr()),
             TcbStatus::Ok
         );
-        assert_eq!(
-            tcb_client_connect(client),
-            TcbStatus::Ok,
-            "{}",
-            last_error()
-        );
+        connect(client);
         let mut user = ptr::null_mut();
         assert_eq!(tcb_client_user_id(client, &mut user), TcbStatus::Ok);
         assert!(take(user).starts_with(&emu.user_id("bot")));
@@ -282,5 +277,32 @@ fn close_from_another_thread_ends_a_connect_under_way() {
     assert_eq!(status, TcbStatus::Closed, "{message}");
     assert!(waited < Duration::from_secs(5), "{waited:?}");
     // SAFETY: the connecting thread has been joined.
+    unsafe { tcb_client_free(client) };
+}
+
+#[test]
+fn a_client_that_keeps_no_events_has_none_to_wait_for() {
+    let emu = Emulator::builder()
+        .user("bot", "bot-pw", "Bot")
+        .user("alice", "alice-pw", "Alice")
+        .start()
+        .unwrap();
+    let client = configured(&emu, "bot-pw");
+    // SAFETY: a live handle.
+    assert_eq!(
+        unsafe { tcb_client_set_keep_events(client, false) },
+        TcbStatus::Ok
+    );
+    connect(client);
+    let chat = p2p_chat(client, &emu.user_id("alice"));
+    emu.user("alice").send_message(&chat, "anyone?").unwrap();
+    let started = Instant::now();
+    let mut json = ptr::null_mut();
+    // SAFETY: valid handle and local out-parameter.
+    let status = unsafe { tcb_client_next_event(client, 30_000, &mut json) };
+    assert_eq!(status, TcbStatus::Closed, "{}", last_error());
+    assert!(json.is_null());
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // SAFETY: no other call is in progress.
     unsafe { tcb_client_free(client) };
 }

@@ -158,6 +158,26 @@ pub unsafe extern "C" fn tcb_client_set_accept_invalid_certs(
     })
 }
 
+/// Whether server events are kept for `tcb_client_next_event` (`true`, the
+/// default). A program that only sends and never waits for events should
+/// pass `false`: events are then acknowledged and dropped rather than kept
+/// in memory, and `tcb_client_next_event` returns `TCB_STATUS_CLOSED`.
+///
+/// Before `tcb_client_connect` only. Thread-safe.
+///
+/// # Safety
+/// `client` must be a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn tcb_client_set_keep_events(
+    client: *const TcbClient,
+    keep: bool,
+) -> TcbStatus {
+    guard(|| {
+        // SAFETY: the caller passes a live handle.
+        unsafe { configure(client, |b| b.keep_events(keep)) }
+    })
+}
+
 /// Sets the time limits in milliseconds; 0 leaves a limit as it is (10 s
 /// each unless set before): `connect_ms` for TCP, TLS and the WebSocket
 /// upgrade, `auth_ms` for the token and `auth` requests, `request_ms` for

@@ -42,7 +42,8 @@ mod strings;
 pub use client::{
     tcb_client_call, tcb_client_close, tcb_client_connect, tcb_client_free, tcb_client_new,
     tcb_client_send_message, tcb_client_set_accept_invalid_certs, tcb_client_set_ca_file,
-    tcb_client_set_credentials, tcb_client_set_timeouts, tcb_client_set_token, tcb_client_user_id,
+    tcb_client_set_credentials, tcb_client_set_keep_events, tcb_client_set_timeouts,
+    tcb_client_set_token, tcb_client_user_id,
 };
 pub use error::{tcb_last_error_code, tcb_last_error_message, TcbStatus};
 pub use events::tcb_client_next_event;
