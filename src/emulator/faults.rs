@@ -121,22 +121,20 @@ impl Faults {
     /// Holds back every WebSocket response by `delay` (zero: no delay).
     /// Requests still take effect at once, and events are not delayed.
     pub fn delay_responses(&self, delay: Duration) {
-        let micros = u64::try_from(delay.as_micros()).unwrap_or(u64::MAX);
         self.inner
             .faults
             .delay_micros
-            .store(micros, Ordering::SeqCst);
+            .store(micros(delay), Ordering::SeqCst);
     }
 
     /// Pauses `pause` between the 64 KiB chunks of every file download
     /// from now on (zero: no pause), as a slow link would: a test can catch
     /// a download half done.
     pub fn pace_downloads(&self, pause: Duration) {
-        let micros = u64::try_from(pause.as_micros()).unwrap_or(u64::MAX);
         self.inner
             .faults
             .download_pause_micros
-            .store(micros, Ordering::SeqCst);
+            .store(micros(pause), Ordering::SeqCst);
     }
 
     /// Stops (`true`) or resumes (`false`) reading from every WebSocket;
@@ -161,4 +159,9 @@ impl Faults {
     pub fn expire_tokens(&self) {
         lock(&self.inner.tokens).expire_all();
     }
+}
+
+/// `d` in whole microseconds, saturating.
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
