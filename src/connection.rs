@@ -253,10 +253,9 @@ impl Call {
         deadline: Instant,
         timeout: Duration,
     ) -> Result<Option<FramePayload>> {
-        let link = self.link.clone();
         let leader = match self.slot.is_filled() {
             true => None,
-            false => link.shared.try_lead(),
+            false => self.link.shared.try_lead(),
         };
         self.wait_led(deadline, timeout, leader)
     }
@@ -265,7 +264,7 @@ impl Call {
     /// reports), leading the reads with `leader` if given and parking
     /// otherwise.
     fn wait_led(
-        self,
+        &self,
         deadline: Instant,
         timeout: Duration,
         leader: Option<Leader<'_>>,
@@ -422,7 +421,7 @@ impl Inner {
                 other => other,
             })?;
             let leader = link.shared.try_lead();
-            if let Some(call) = self.queue(&link, method.clone(), payload_json, false) {
+            if let Some(call) = self.queue(link.clone(), method.clone(), payload_json, false) {
                 return call.wait_led(deadline, timeout, leader);
             }
             // The link died before anything was written: wait for the next.
@@ -439,7 +438,7 @@ impl Inner {
     ) -> Result<Call> {
         loop {
             let link = self.wait_link(deadline)?;
-            if let Some(call) = self.queue(&link, method.clone(), payload_json, true) {
+            if let Some(call) = self.queue(link, method.clone(), payload_json, true) {
                 return Ok(call);
             }
             // The link died before anything was written: wait for the next.
@@ -452,7 +451,7 @@ impl Inner {
     /// flight already (see [`Shared::enqueue_batched`]).
     fn queue(
         self: &Arc<Self>,
-        link: &Arc<Link>,
+        link: Arc<Link>,
         method: Cow<'static, str>,
         payload_json: &[u8],
         batch: bool,
@@ -478,7 +477,7 @@ impl Inner {
         Some(Call {
             id,
             slot,
-            link: link.clone(),
+            link,
             method,
             inner: self.clone(),
         })
@@ -661,7 +660,7 @@ impl Inner {
                 return;
             }
         };
-        match Frame::parse_shared(text.clone()) {
+        match Frame::parse_shared(&text) {
             Ok(Frame::Response { id, payload }) => {
                 let entry = lock(&self.pending).remove(&id);
                 match entry {

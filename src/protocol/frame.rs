@@ -114,11 +114,12 @@ impl Frame {
 }
 
 impl Frame<FramePayload> {
-    /// Parses one text frame, leaving the payload in `text` (no copy).
+    /// Parses one text frame, leaving the payload in `text` (no copy: the
+    /// payload shares `text`).
     ///
     /// The payload is not checked here beyond its brackets and quotes: it
     /// is checked when it is decoded, by whoever wants it.
-    pub fn parse_shared(text: Utf8Bytes) -> Result<Frame<FramePayload>, FrameError> {
+    pub fn parse_shared(text: &Utf8Bytes) -> Result<Frame<FramePayload>, FrameError> {
         if let Some(envelope) = scan(text.as_str()) {
             let payload = envelope.payload.map(|range| FramePayload {
                 frame: text.clone(),
@@ -337,7 +338,7 @@ mod tests {
     #[test]
     fn shared_payloads_stay_in_their_frame() {
         let text = Utf8Bytes::from(r#"{"type":2,"id":4,"payload":{"chatId":"c\"1"}}"#);
-        match Frame::parse_shared(text).unwrap() {
+        match Frame::parse_shared(&text).unwrap() {
             Frame::Response {
                 id: 4,
                 payload: Some(p),
@@ -351,7 +352,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let text = Utf8Bytes::from(r#"{"payload":null,"id":1,"type":1,"method":"m\u0041"}"#);
-        match Frame::parse_shared(text).unwrap() {
+        match Frame::parse_shared(&text).unwrap() {
             Frame::Request {
                 id: 1,
                 method,
@@ -387,7 +388,7 @@ mod tests {
         for line in spec.lines().chain(extra).filter(|l| !l.trim().is_empty()) {
             scanned += usize::from(scan(line).is_some());
             let full = summary(Frame::parse(line), |p| p.get());
-            let shared = summary(Frame::parse_shared(Utf8Bytes::from(line)), |p| p.get());
+            let shared = summary(Frame::parse_shared(&Utf8Bytes::from(line)), |p| p.get());
             assert_eq!(shared, full, "{line}");
         }
         assert!(

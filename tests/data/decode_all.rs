@@ -119,7 +119,7 @@ pub fn decode_all(text: &str) {
     // The reader routes with a quick scan of the envelope (payload checked
     // later): whenever the full parse accepts a frame, it must read the same
     // envelope and payload.
-    let quick = Frame::parse_shared(tungstenite::Utf8Bytes::from(text));
+    let quick = Frame::parse_shared(&tungstenite::Utf8Bytes::from(text));
     match (Frame::parse(text), &quick) {
         (
             Ok(Frame::Request {
