@@ -206,6 +206,31 @@ fn requests_before_auth_get_200_then_auth_with_an_oauth_token() {
 }
 
 #[test]
+fn a_login_may_name_this_server_but_no_other_and_no_resource() {
+    let emu = emulator();
+    let server = emu.server_name();
+    let token = token(&emu, &format!("bot@{server}"), "secret");
+    let mut ws = connect(&emu, "/websocket/chat_bot/", true);
+    let r = ws.auth(1, &token);
+    let user_id = r["userId"].as_str().expect("userId");
+    assert!(user_id.starts_with(&format!("bot@{server}/")), "{r}");
+    let url = format!("{}/bridge/api/client/v1/oauth/token", emu.url());
+    for login in [
+        "bot@elsewhere.local".to_string(),
+        format!("bot@{server}/phone"),
+    ] {
+        let body = json!({"client_id": "chat_bot", "grant_type": "password",
+                          "username": login, "password": "secret"});
+        let (status, answer) = post_json(&agent(), &url, &body);
+        assert_eq!(
+            (status, answer["error"].as_str()),
+            (400, Some("invalid_grant")),
+            "{login}"
+        );
+    }
+}
+
+#[test]
 fn bad_tokens_get_201_and_expired_tokens_203() {
     let emu = emulator();
     let mut ws = connect(&emu, "/websocket/chat_bot/", true);

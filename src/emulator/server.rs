@@ -459,16 +459,20 @@ fn oauth(inner: &Inner, head: &Head, body: &mut Body<'_>) -> Response {
     if grant_type != "password" {
         return oauth_error("unsupported_grant_type", "Unsupported grant type");
     }
-    let valid = inner
-        .settings
-        .users
-        .get(username)
+    // A login may name this server too (`login@server`, as the spec
+    // allows), but not a resource.
+    let login = match username.contains('/') {
+        true => None,
+        false => inner.settings.login_of(username),
+    };
+    let valid = login
+        .and_then(|l| inner.settings.users.get(l))
         .is_some_and(|a| a.password == password);
-    if !valid {
+    let (true, Some(login)) = (valid, login) else {
         return oauth_error("invalid_grant", "Invalid username or password");
-    }
+    };
     let mut tokens = lock(&inner.tokens);
-    let token = tokens.issue(username);
+    let token = tokens.issue(login);
     Response::json(
         201,
         &json!({"access_token": token, "token_type": "JWE",

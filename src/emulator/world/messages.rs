@@ -127,7 +127,6 @@ impl World {
         };
         m.content = content.clone();
         m.is_edited = true;
-        m.timestamp = timestamp;
         let event = MessageEdited {
             message_id: message_id.to_string(),
             chat_id: Some(chat_id.clone()),
@@ -170,13 +169,25 @@ impl World {
             forwarded @ Content::Forwarded(_) => forwarded.clone(),
             _ => Content::Forwarded(Box::new(render::forward_content(source, m))),
         };
+        // A forwarded attachment becomes readable in the target chat.
+        let file_id = match &content {
+            Content::Forwarded(inner) => match &inner.content {
+                Content::Attachment(a) => Some(a.file_id.clone()),
+                _ => None,
+            },
+            _ => None,
+        };
         let new = NewMessage {
             chat_id: &req.chat_id,
             action: Action::Forward,
             content,
             reply: None,
         };
-        answer(self.post_user_message(actor, new, out)?)
+        let sent = self.post_user_message(actor, new, out)?;
+        if let Some(record) = file_id.and_then(|id| self.files.get_mut(&id)) {
+            record.chats.insert(req.chat_id.clone());
+        }
+        answer(sent)
     }
 
     /// `getMessageById {messageId}` -> the envelope with a flat `chatId`;

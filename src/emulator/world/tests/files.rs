@@ -158,6 +158,31 @@ fn file_info_and_downloads() {
 }
 
 #[test]
+fn a_forwarded_file_is_readable_where_it_was_forwarded_to() {
+    let mut t = T::new();
+    let src = t.group("alice", &["bot"]);
+    let dst = t.group("bot", &["bob"]);
+    let r = t.send_file("alice", &src, "pic.png", 3446, true);
+    let id = s(&r, "/fileId");
+    assert_eq!(
+        t.err("bob", "getFileInfo", json!({"fileId": id})),
+        FILE_NOT_FOUND
+    );
+    t.ok(
+        "bot",
+        "forwardMessage",
+        json!({"chatId": dst, "messageId": r["messageId"]}),
+    );
+    let info = t.ok("bob", "getFileInfo", json!({"fileId": id}));
+    assert_eq!(info["name"], "pic.png");
+    // Still not for someone outside both chats.
+    assert_eq!(
+        t.err("carol", "getFileInfo", json!({"fileId": id})),
+        FILE_NOT_FOUND
+    );
+}
+
+#[test]
 fn progress_subscriptions() {
     let mut t = T::new();
     let chat = t.group("bot", &["alice"]);

@@ -99,7 +99,7 @@ fn replies_must_target_the_same_chat() {
 }
 
 #[test]
-fn edits_are_marked_retimed_and_own_only() {
+fn edits_are_marked_own_only_and_keep_the_send_time() {
     let mut t = T::new();
     let chat = t.group("bot", &["alice"]);
     let sent = t.ok("bot", "sendMessage", text(&chat, "draft"));
@@ -118,7 +118,9 @@ fn edits_are_marked_retimed_and_own_only() {
     );
     let got = t.ok("alice", "getMessageById", json!({"messageId": id}));
     assert_eq!(got["isEdited"], true);
-    assert_eq!(got["timestamp"], r["timestamp"]);
+    // The envelope's timestamp is when the message was sent; the edit's
+    // time is in the answer and the event.
+    assert_eq!(got["timestamp"], sent["timestamp"]);
     assert_eq!(got["content"]["text"], "final");
     assert_eq!(t.err("alice", "editMessage", edit), NOT_ENOUGH_RIGHTS);
     let ghost = json!({"messageId": "x", "content": {"text": "y", "parseMode": "text"}});
