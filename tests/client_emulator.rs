@@ -77,6 +77,15 @@ fn password_login_conversation_and_typed_events() {
         vec![sent.message_id.clone(), incoming.message_id.clone()]
     );
 
+    // The chat's lastMessage comes without a chatId (spec 5.4) and gets
+    // the chat's.
+    let info = bot.get_chat_by_id(&chat).unwrap();
+    let last = info.last_message.expect("lastMessage");
+    assert_eq!(
+        (last.message_id.as_str(), last.chat_id.as_str()),
+        (sent.message_id.as_str(), chat.as_str())
+    );
+
     match bot.get_chat_by_id("no-such-chat") {
         Err(Error::Api { code, .. }) => assert_eq!(code, ApiErrorCode::ChatNotFound),
         other => panic!("{other:?}"),

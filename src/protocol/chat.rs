@@ -9,7 +9,7 @@ use serde_json::Value;
 /// A chat, as returned by `getChatByID` and `getChats` and sent in the
 /// chat-created events.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(remote = "Self", rename_all = "camelCase")]
 pub struct Chat {
     /// The chat id.
     pub chat_id: String,
@@ -25,10 +25,31 @@ pub struct Chat {
     /// The chat's avatar, when the server sends one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar_url: Option<String>,
-    /// The latest message (without `chatId`, `isEdited` and `box` per the
-    /// spec); `None` when `null`, absent or undecodable.
+    /// The latest message (sent without `chatId`, `isEdited` and `box` per
+    /// the spec; its `chat_id` is filled in from this chat's); `None` when
+    /// `null`, absent or undecodable.
     #[serde(default, deserialize_with = "lenient::lossy_option")]
     pub last_message: Option<Envelope>,
+}
+
+impl Serialize for Chat {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Chat::serialize(self, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Chat {
+    /// Decodes a chat; its `lastMessage`, which comes without a `chatId`
+    /// (spec 5.4), gets the chat's.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut chat = Chat::deserialize(d)?;
+        if let Some(last) = &mut chat.last_message {
+            if last.chat_id.is_empty() {
+                last.chat_id.clone_from(&chat.chat_id);
+            }
+        }
+        Ok(chat)
+    }
 }
 
 impl std::fmt::Debug for Chat {
@@ -172,6 +193,10 @@ mod tests {
             bare.chats[1].last_message.as_ref().and_then(|m| m.text()),
             Some("Hello!")
         );
+        // The spec's lastMessage has no chatId: it gets its chat's.
+        for chat in &bare.chats {
+            assert_eq!(chat.last_message.as_ref().unwrap().chat_id, chat.chat_id);
+        }
         let wrapped: ChatList = serde_json::from_value(json!({"chats": spec_5_5_chats()})).unwrap();
         assert_eq!(wrapped, bare);
         assert!(serde_json::to_value(&bare).unwrap().is_array());

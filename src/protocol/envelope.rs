@@ -61,8 +61,9 @@ pub struct EnvelopeBox {
 pub struct Envelope {
     /// The message id.
     pub message_id: String,
-    /// The chat id; empty when the envelope came without one (a chat's
-    /// `lastMessage`).
+    /// The chat id. A chat's `lastMessage` and the messages of a history
+    /// come without one and get the enclosing answer's; empty only when
+    /// nothing named the chat.
     pub chat_id: String,
     /// The chat title, when the server sent the nested `chat` object.
     pub chat_title: Option<String>,

@@ -16,8 +16,7 @@ use crate::protocol::methods::{
     RemoveChatResponse,
 };
 use crate::protocol::{
-    AvatarChangedContent, ChatList, Content, HistoryClearedContent, ParticipantContent,
-    TitleChangedContent,
+    AvatarChangedContent, Content, HistoryClearedContent, ParticipantContent, TitleChangedContent,
 };
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -198,7 +197,7 @@ impl World {
     ) -> Result<Value, u32> {
         let req: GetChatById = args.decode()?;
         let (chat, _) = self.member_chat(&req.chat_id, actor)?;
-        answer(render::chat_object(chat, actor))
+        render::chat_answer(chat, actor)
     }
 
     /// `getChats {count, page}` -> a bare array of chat objects (as the
@@ -224,9 +223,9 @@ impl World {
             .into_iter()
             .skip(skip)
             .take(count)
-            .map(|c| render::chat_object(c, actor))
-            .collect();
-        answer(ChatList { chats })
+            .map(|c| render::chat_answer(c, actor))
+            .collect::<Result<Vec<Value>, u32>>()?;
+        Ok(Value::Array(chats))
     }
 
     /// `removeChat {chatId}` -> `{chatId}`. Groups and channels only by

@@ -111,6 +111,19 @@ pub(crate) fn chat_object(chat: &Chat, viewer: &str) -> protocol::Chat {
     }
 }
 
+/// A chat object as `getChatByID` and `getChats` answer it: its
+/// `lastMessage` has no `chatId`, `isEdited` or `box` (spec 5.4), unlike
+/// the one in chat-created events.
+pub(crate) fn chat_answer(chat: &Chat, viewer: &str) -> Result<Value, u32> {
+    let mut chat = answer(chat_object(chat, viewer))?;
+    if let Some(Value::Object(last)) = chat.get_mut("lastMessage") {
+        for key in ["chatId", "chat", "isEdited", "box"] {
+            last.remove(key);
+        }
+    }
+    Ok(chat)
+}
+
 /// A response payload as JSON (300 if it cannot be written, which the
 /// protocol types never cause).
 pub(crate) fn answer<T: Serialize>(payload: T) -> Result<Value, u32> {

@@ -227,9 +227,10 @@ impl GetChatHistory {
     }
 }
 
-/// The answer to `getChatHistory`.
+/// The answer to `getChatHistory`. Messages that come without a `chatId`
+/// (as in the guide's example) get the answer's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(remote = "Self", rename_all = "camelCase")]
 pub struct ChatHistory {
     /// The chat.
     pub chat_id: String,
@@ -240,6 +241,24 @@ pub struct ChatHistory {
     /// decode is skipped with a warning).
     #[serde(default, deserialize_with = "lenient::lossy_vec")]
     pub messages: Vec<Envelope>,
+}
+
+impl Serialize for ChatHistory {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ChatHistory::serialize(self, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for ChatHistory {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut history = ChatHistory::deserialize(d)?;
+        for m in &mut history.messages {
+            if m.chat_id.is_empty() {
+                m.chat_id.clone_from(&history.chat_id);
+            }
+        }
+        Ok(history)
+    }
 }
 
 impl Method for GetChatHistory {
@@ -477,6 +496,18 @@ mod tests {
         .unwrap();
         assert_eq!(history.messages.len(), 1);
         assert_eq!(history.messages[0].text(), Some("Hello, chat bot!"));
+        // The example's messages carry no chatId: they get the answer's.
+        assert_eq!(history.messages[0].chat_id, chat);
+        // One that names its chat keeps it.
+        let own: ChatHistory = serde_json::from_value(json!({
+            "chatId": chat, "count": 1,
+            "messages": [{"chatId": "other", "messageId": MSG, "timestamp": 1,
+                          "author": {"id": "u@s", "type": 1}, "type": 200,
+                          "content": {"text": "x", "parseMode": "text"}}]
+        }))
+        .unwrap();
+        assert_eq!(own.messages[0].chat_id, "other");
+        assert_eq!(serde_json::to_value(&own).unwrap()["chatId"], chat);
         let none: ChatHistory =
             serde_json::from_value(json!({"chatId": chat, "count": 0, "messages": null})).unwrap();
         assert!(none.messages.is_empty());
