@@ -313,7 +313,7 @@ impl Call {
         };
         match reply {
             Reply::Payload(payload) => match error_code(payload.as_ref().map(FramePayload::get)) {
-                Some(code) => {
+                Ok(Some(code)) => {
                     let code = ApiErrorCode::from_code(code);
                     if self.method != "auth" && is_deauthorized(code) {
                         self.inner.request_reauth(code, &self.link);
@@ -323,7 +323,12 @@ impl Call {
                         code,
                     })
                 }
-                None => Ok(payload),
+                Ok(None) => Ok(payload),
+                Err(e) => Err(Error::decode(
+                    format!("the errorCode of the {} response", self.method),
+                    e,
+                    payload.as_ref().map_or("", FramePayload::get),
+                )),
             },
             Reply::Lost => Err(Error::ConnectionLost {
                 method: self.method.to_string(),

@@ -135,3 +135,45 @@ fn garbage_is_skipped_and_an_oversized_frame_costs_the_connection() {
     bot.close();
     server.finish();
 }
+
+#[test]
+fn an_error_answer_whose_code_cannot_be_read_is_still_a_failure() {
+    const ANSWERS: [&str; 5] = [
+        r#"{"errorCode":-1}"#,
+        r#"{"errorCode":4294967296}"#,
+        r#"{"errorCode":"E304","errorDescription":"chat not found"}"#,
+        r#"{"errorCode":304,"errorCode":304}"#,
+        r#"{"errorCode":304.5}"#,
+    ];
+    let server = Script::serve(vec![script(|peer| {
+        peer.accept_auth("bot@srv");
+        for answer in ANSWERS {
+            let req = peer.recv();
+            peer.send_text(&format!(
+                r#"{{"type":2,"id":{},"payload":{answer}}}"#,
+                req["id"]
+            ));
+        }
+        let req = peer.recv();
+        peer.reply(&req, json!({"errorCode": 0}));
+        let _ = peer.ws.read();
+    })]);
+    let bot = Client::builder(&server.url)
+        .token("tok")
+        .reconnect(ReconnectPolicy::disabled())
+        .connect()
+        .unwrap();
+    for answer in ANSWERS {
+        match bot.remove_message("m1", true) {
+            Err(Error::Decode { what, raw, .. }) => {
+                assert_eq!(what, "the errorCode of the removeMessage response");
+                assert_eq!(raw, answer);
+            }
+            other => panic!("{answer}: {other:?}"),
+        }
+    }
+    // A code of 0 is success.
+    bot.remove_message("m1", true).unwrap();
+    bot.close();
+    server.finish();
+}

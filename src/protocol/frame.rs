@@ -283,27 +283,41 @@ pub fn write_ack(out: &mut Vec<u8>, id: u64) {
 }
 
 /// The `errorCode` of an error payload, if the payload is one. A code of 0
-/// means success (the official SDK reads it so), so it is not an error.
-pub fn error_code(payload: Option<&str>) -> Option<u32> {
+/// (or `null`) means success (the official SDK reads it so), so it is not
+/// an error. A payload that has the key but no code it can be read as (a
+/// negative or fractional number, a word, the key twice, ...) is still a
+/// failure: `Err` says why the code is unreadable.
+pub fn error_code(payload: Option<&str>) -> Result<Option<u32>, serde_json::Error> {
     #[derive(Deserialize)]
-    struct ErrorPayload {
-        #[serde(
-            rename = "errorCode",
-            deserialize_with = "crate::protocol::lenient::u32_any"
-        )]
-        error_code: u32,
+    struct ErrorPayload<'a> {
+        #[serde(rename = "errorCode", borrow, default)]
+        error_code: Option<&'a RawValue>,
     }
-    let p = payload?;
+    let Some(p) = payload else {
+        return Ok(None);
+    };
     // Only objects can carry an error code; arrays (getChats) never do.
-    // Most payloads are successes: skip the parse (and its "missing field"
-    // error) when the key is not there at all.
+    // Most payloads are successes: skip the parse when the key is not
+    // there at all.
     if !p.trim_start().starts_with('{') || !p.contains("\"errorCode\"") {
-        return None;
+        return Ok(None);
     }
-    serde_json::from_str::<ErrorPayload>(p)
-        .ok()
-        .map(|e| e.error_code)
-        .filter(|&code| code != 0)
+    let code = match serde_json::from_str::<ErrorPayload<'_>>(p) {
+        Ok(ErrorPayload {
+            error_code: Some(code),
+        }) => code,
+        Ok(ErrorPayload { error_code: None }) => return Ok(None),
+        // Not JSON at all: decoding the payload reports that.
+        Err(e) if e.is_syntax() || e.is_eof() => return Ok(None),
+        // The key twice.
+        Err(e) => return Err(e),
+    };
+    if code.get() == "null" {
+        return Ok(None);
+    }
+    let code =
+        crate::protocol::lenient::u32_any(&mut serde_json::Deserializer::from_str(code.get()))?;
+    Ok((code != 0).then_some(code))
 }
 
 #[cfg(test)]
@@ -435,13 +449,37 @@ mod tests {
 
     #[test]
     fn finds_error_codes() {
-        assert_eq!(error_code(Some(r#"{"errorCode":304}"#)), Some(304));
-        assert_eq!(error_code(Some(r#"[{"errorCode":304}]"#)), None);
-        assert_eq!(error_code(None), None);
+        let code = |p: &str| error_code(Some(p)).map_err(|e| e.to_string());
+        assert_eq!(code(r#"{"errorCode":304}"#), Ok(Some(304)));
         assert_eq!(
-            error_code(Some(r#"{"errorCode":0,"chatId":"c"}"#)),
-            None,
+            code(r#"{"errorDescription":"x","errorCode":"304"}"#),
+            Ok(Some(304))
+        );
+        assert_eq!(code(r#"[{"errorCode":304}]"#), Ok(None));
+        assert_eq!(error_code(None).ok(), Some(None));
+        assert_eq!(
+            code(r#"{"errorCode":0,"chatId":"c"}"#),
+            Ok(None),
             "0 is success"
         );
+        assert_eq!(code(r#"{"errorCode":null}"#), Ok(None));
+        // The word only inside a value, not as a key of the payload.
+        assert_eq!(
+            code(r#"{"text":"\"errorCode\": 5","inner":{"errorCode":5}}"#),
+            Ok(None)
+        );
+        // Not JSON: the payload's decoding reports it.
+        assert_eq!(code(r#"{"errorCode":"#), Ok(None));
+        // The key with a value that is no code is still a failure.
+        for unreadable in [
+            r#"{"errorCode":-1}"#,
+            r#"{"errorCode":4294967296}"#,
+            r#"{"errorCode":"E304","errorDescription":"chat not found"}"#,
+            r#"{"errorCode":304,"errorCode":304}"#,
+            r#"{"errorCode":304.5}"#,
+            r#"{"errorCode":{"code":304}}"#,
+        ] {
+            assert!(code(unreadable).is_err(), "{unreadable}");
+        }
     }
 }
