@@ -260,14 +260,17 @@ pub fn parse_token_response(status: u16, body: &str, url: &str) -> Result<Token>
             Ok(token)
         }
         400 | 401 | 403 => match serde_json::from_str::<Refused>(body) {
-            Ok(r) => Err(Error::OAuth {
-                error: match r.error {
-                    serde_json::Value::String(s) => s,
-                    other => other.to_string(),
-                },
-                description: r.error_description.unwrap_or_default(),
+            // The server's own words, bounded, with anything that looks
+            // like a secret (an echoed request, say) redacted.
+            Ok(Refused {
+                error: serde_json::Value::String(error),
+                error_description,
+            }) => Err(Error::OAuth {
+                error: excerpt(&error),
+                description: excerpt(&error_description.unwrap_or_default()),
             }),
-            Err(_) => Err(http_status(status, url, body)),
+            // Not the OAuth shape (`error` is no code): the status and body.
+            _ => Err(http_status(status, url, body)),
         },
         _ => Err(http_status(status, url, body)),
     }
@@ -276,16 +279,21 @@ pub fn parse_token_response(status: u16, body: &str, url: &str) -> Result<Token>
 /// An [`Error::Http`] with a bounded body excerpt, any secret it quotes
 /// (an echoed request, say) redacted.
 pub fn http_status(status: u16, url: &str, body: &str) -> Error {
-    let body = crate::secret::redact(body);
-    let mut excerpt: String = body.chars().take(300).collect();
-    if excerpt.len() < body.len() {
-        excerpt.push_str("...");
-    }
     Error::Http {
         status,
         url: url.split('?').next().unwrap_or(url).to_string(),
-        body: excerpt,
+        body: excerpt(body),
     }
+}
+
+/// At most 300 characters of a server's text, secrets redacted.
+fn excerpt(text: &str) -> String {
+    let text = crate::secret::redact(text);
+    let mut excerpt: String = text.chars().take(300).collect();
+    if excerpt.len() < text.len() {
+        excerpt.push_str("...");
+    }
+    excerpt
 }
 
 #[cfg(test)]
@@ -370,6 +378,36 @@ mod tests {
             Err(Error::Http { body, .. }) => {
                 assert!(!body.contains("pw-123"), "{body}");
                 assert!(body.contains(r#""password":"***""#), "{body}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // A refusal whose `error` is no code but the echoed request: the
+        // status and a redacted body, not an OAuth error quoting it.
+        let refused = r#"{"error":{"code":"invalid_grant","request":{"username":"bot","password":"pw-123"}}}"#;
+        match parse_token_response(400, refused, "u") {
+            Err(e @ Error::Http { status: 400, .. }) => {
+                let shown = format!("{e} {e:?}");
+                assert!(!shown.contains("pw-123"), "{shown}");
+                assert!(shown.contains("invalid_grant"), "{shown}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // A description that quotes a secret field, and one too long.
+        let quoting =
+            r#"{"error":"invalid_grant","error_description":"{\"password\":\"pw-123\"}"}"#;
+        match parse_token_response(400, quoting, "u") {
+            Err(Error::OAuth { description, .. }) => {
+                assert_eq!(description, r#"{"password":"***"}"#);
+            }
+            other => panic!("{other:?}"),
+        }
+        let long = format!(
+            r#"{{"error":"invalid_grant","error_description":"{}"}}"#,
+            "x".repeat(5000)
+        );
+        match parse_token_response(400, &long, "u") {
+            Err(Error::OAuth { description, .. }) => {
+                assert_eq!(description, format!("{}...", "x".repeat(300)));
             }
             other => panic!("{other:?}"),
         }
