@@ -88,13 +88,17 @@ impl Endpoint {
 
     /// Replaces the scheme, host and port of `url` by this endpoint's,
     /// keeping its path and query (for download URLs that name an internal
-    /// address behind NAT).
+    /// address behind NAT). A URL without a scheme is a path on this
+    /// endpoint, whatever it starts with: `@other:80/x` stays here too.
     pub fn rebase(&self, url: &str) -> String {
         let path = url
             .split_once("://")
             .map(|(_, rest)| rest.find('/').map(|i| &rest[i..]).unwrap_or("/"))
             .unwrap_or(url);
-        self.http_url(path)
+        match path.starts_with('/') {
+            true => self.http_url(path),
+            false => self.http_url(&format!("/{path}")),
+        }
     }
 }
 
@@ -194,5 +198,18 @@ mod tests {
             e.rebase("https://10.111.15.116/bridge/api/client/v1/files?file_id=e0"),
             "https://video.example.com:443/bridge/api/client/v1/files?file_id=e0"
         );
+        // Without a scheme: a path here, even one that looks like a host.
+        for (url, rebased) in [
+            ("/files?file_id=e0", "/files?file_id=e0"),
+            ("files?file_id=e0", "/files?file_id=e0"),
+            ("@127.0.0.1:9/elsewhere", "/@127.0.0.1:9/elsewhere"),
+            ("//other.example.com/x", "//other.example.com/x"),
+            ("http://other.example.com", "/"),
+        ] {
+            let rebased = format!("https://video.example.com:443{rebased}");
+            assert_eq!(e.rebase(url), rebased, "{url}");
+            let parsed: ureq::http::Uri = rebased.parse().unwrap();
+            assert_eq!(parsed.host(), Some("video.example.com"), "{url}");
+        }
     }
 }
