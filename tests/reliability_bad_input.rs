@@ -177,3 +177,32 @@ fn an_error_answer_whose_code_cannot_be_read_is_still_a_failure() {
     bot.close();
     server.finish();
 }
+
+#[test]
+fn an_event_whose_payload_is_not_json_is_acknowledged_and_kept_as_text() {
+    const PAYLOAD: &str = "{\"chatId\":\"c1\",\"content\":{\"text\":\"line1\nline2\"}}";
+    let server = Script::serve(vec![script(|peer| {
+        peer.accept_auth("bot@srv");
+        peer.send_text(&format!(
+            "{{\"type\":1,\"id\":41,\"method\":\"sendMessage\",\"payload\":{PAYLOAD}}}"
+        ));
+        assert_eq!(peer.recv(), json!({"type": 2, "id": 41}));
+        let _ = peer.ws.read();
+    })]);
+    let bot = Client::builder(&server.url)
+        .token("tok")
+        .reconnect(ReconnectPolicy::disabled())
+        .connect()
+        .unwrap();
+    let (event, skipped) = expect_event(&bot.events(), "the raw event", WAIT, |_| true);
+    assert!(skipped.is_empty());
+    assert_eq!(
+        event,
+        Event::Raw {
+            method: "sendMessage".into(),
+            payload: json!(PAYLOAD)
+        }
+    );
+    bot.close();
+    server.finish();
+}
