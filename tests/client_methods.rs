@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 use support::peer::{script, Script};
 use trueconf_bot::protocol::{ChatActivity, EditSurveyContent, ParticipantRole, SurveyContent};
-use trueconf_bot::{ApiErrorCode, Client, Error, ReconnectPolicy};
+use trueconf_bot::{ApiErrorCode, Client, Error};
 
 /// One exchange: the payload the client must send for `method`, and the
 /// payload the scripted server answers with.
@@ -51,9 +51,8 @@ fn serve(exchanges: Vec<Exchange>) -> (Client, Script, mpsc::Receiver<Value>) {
             }
         }
     })]);
-    let client = Client::builder(&server.url)
-        .token("tok")
-        .reconnect(ReconnectPolicy::disabled())
+    let client = server
+        .client()
         .request_timeout(Duration::from_secs(5))
         .connect()
         .unwrap();

@@ -1325,12 +1325,7 @@ fn file_server(size: u64, url: String) -> (Client, Script) {
         );
         let _ = peer.recv_message();
     })]);
-    let client = Client::builder(&server.url)
-        .token("tok")
-        .keep_download_urls(true)
-        .reconnect(ReconnectPolicy::disabled())
-        .connect()
-        .unwrap();
+    let client = server.client().keep_download_urls(true).connect().unwrap();
     (client, server)
 }
 

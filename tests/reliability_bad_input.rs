@@ -158,11 +158,7 @@ fn an_error_answer_whose_code_cannot_be_read_is_still_a_failure() {
         peer.reply(&req, json!({"errorCode": 0}));
         let _ = peer.ws.read();
     })]);
-    let bot = Client::builder(&server.url)
-        .token("tok")
-        .reconnect(ReconnectPolicy::disabled())
-        .connect()
-        .unwrap();
+    let bot = server.client().connect().unwrap();
     for answer in ANSWERS {
         match bot.remove_message("m1", true) {
             Err(Error::Decode { what, raw, .. }) => {
@@ -189,11 +185,7 @@ fn an_event_whose_payload_is_not_json_is_acknowledged_and_kept_as_text() {
         assert_eq!(peer.recv(), json!({"type": 2, "id": 41}));
         let _ = peer.ws.read();
     })]);
-    let bot = Client::builder(&server.url)
-        .token("tok")
-        .reconnect(ReconnectPolicy::disabled())
-        .connect()
-        .unwrap();
+    let bot = server.client().connect().unwrap();
     let (event, skipped) = expect_event(&bot.events(), "the raw event", WAIT, |_| true);
     assert!(skipped.is_empty());
     assert_eq!(

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use support::peer::{script, Script};
 use support::rel::*;
 use trueconf_bot::emulator::Emulator;
-use trueconf_bot::{Client, Event, ReconnectPolicy};
+use trueconf_bot::Event;
 use tungstenite::Message;
 
 #[test]
@@ -89,11 +89,7 @@ fn server_pings_are_answered() {
         assert_eq!(ack, json!({"type": 2, "id": 5}));
         let _ = peer.ws.read();
     })]);
-    let bot = Client::builder(&server.url)
-        .token("tok")
-        .reconnect(ReconnectPolicy::disabled())
-        .connect()
-        .unwrap();
+    let bot = server.client().connect().unwrap();
     let (event, _) = expect_event(
         &bot.events(),
         "the ping request",

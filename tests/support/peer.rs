@@ -80,6 +80,14 @@ pub struct Script {
 }
 
 impl Script {
+    /// A client of this server: a token (scripts accept any), and no
+    /// reconnection, so that each script's connection is the only one.
+    pub fn client(&self) -> trueconf_bot::ClientBuilder {
+        trueconf_bot::Client::builder(&self.url)
+            .token("tok")
+            .reconnect(trueconf_bot::ReconnectPolicy::disabled())
+    }
+
     /// Serves `scripts.len()` connections, each with its script.
     pub fn serve(scripts: Vec<PeerScript>) -> Script {
         Script::start(scripts, false)
