@@ -15,8 +15,9 @@
 //! - Requests decode into the client's own request types
 //!   (`crate::protocol::methods`) and pass their `validate()`, plus the few
 //!   strict checks a server adds (see `args`); any failure is 399.
-//! - getChatHistory's `fromMessageId` is exclusive: the page holds messages
-//!   older than it. getChats and getChatParticipants count pages from 1:
+//! - getChatHistory's `fromMessageId` is inclusive: the page starts with
+//!   that message, then older ones. getChats and getChatParticipants count
+//!   pages from 1:
 //!   offset = size * (page - 1); getChats page 0 is 399 (validated like the
 //!   client does), getChatParticipants page 0 is read as page 1.
 //! - System envelopes (types 1, 2, 21, 22, 23, 110) are appended to history
