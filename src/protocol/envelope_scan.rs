@@ -4,11 +4,32 @@
 //! The thread that reads the socket only needs the envelope to route a
 //! frame; the payload is decoded, and so fully checked, by the thread that
 //! wants it. Skipping the payload by its brackets and quotes costs a
-//! fraction of a full JSON parse of it. Anything the scan does not handle
-//! plainly (escaped keys or method names, numbers that are not plain
-//! unsigned integers, duplicate keys, ...) makes it give up, and the frame
-//! goes through the full parse instead, so both always agree on what they
-//! both accept.
+//! fraction of a full JSON parse of it.
+//!
+//! What the scan checks:
+//!
+//! - Everything outside the payload, as JSON: the keys, and the values of
+//!   `type`, `id`, `method` and of any other key (strings without control
+//!   characters and with only the escapes JSON defines, numbers and `true`,
+//!   `false`, `null` by their grammar, objects and arrays likewise, nested
+//!   at most [`MAX_DEPTH`] deep).
+//! - The payload only as far as finding its end takes: a number or `true`,
+//!   `false`, `null` by its grammar; a string by its quotes; an object or
+//!   array by its brackets, which must match by kind and nest at most
+//!   [`MAX_DEPTH`] deep, and by the quotes of the strings in it.
+//!
+//! What it does not check: inside the payload, the escapes and characters
+//! of strings, and everything between strings and brackets (commas, colons,
+//! numbers, `true`, `false`, `null`).
+//!
+//! Anything the scan does not handle plainly (escaped keys or method names,
+//! a `type` or `id` that is not a plain unsigned integer, duplicate keys,
+//! deeper nesting, ...) makes it give up, and the frame goes through the
+//! full parse instead. So when the scan accepts a frame whose payload is
+//! valid JSON, the full parse accepts it too and reads the same envelope
+//! and payload text. When the payload is not valid JSON, the full parse
+//! rejects the frame, the scan reads the envelope the full parse reads with
+//! a valid payload in its place, and decoding the payload fails.
 
 use std::ops::Range;
 
@@ -43,7 +64,11 @@ pub(crate) fn scan(text: &str) -> Option<Envelope> {
             return None;
         }
         at = skip_ws(b, at + 1);
-        let value = at..skip_value(b, at)?;
+        let end = match &b[key.clone()] {
+            b"payload" => skip_payload(b, at)?,
+            _ => check_value(b, at, MAX_DEPTH)?,
+        };
+        let value = at..end;
         at = skip_ws(b, value.end);
         let seen = match &b[key.clone()] {
             b"type" => kind.replace(unsigned(b, value)?).is_some(),
@@ -151,43 +176,60 @@ fn unsigned(b: &[u8], value: Range<usize>) -> Option<u64> {
     })
 }
 
-/// The end of the JSON value starting at `at`, found by its brackets and
-/// quotes only.
-fn skip_value(b: &[u8], at: usize) -> Option<usize> {
+/// How deep the scan follows nested objects and arrays; deeper values make
+/// it give up.
+const MAX_DEPTH: u32 = 64;
+
+/// The end of the payload starting at `at`: a string by its quotes, an
+/// object or array by its brackets (matched by kind) and the quotes of the
+/// strings in it, anything else by [`skip_scalar`].
+fn skip_payload(b: &[u8], at: usize) -> Option<usize> {
     match b.get(at)? {
         b'"' => skip_string(b, at),
-        b'{' | b'[' => {
-            let mut depth = 0usize;
-            let mut i = at;
-            loop {
-                match b.get(i)? {
-                    b'"' => {
-                        i = skip_string(b, i)?;
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Some(i + 1);
-                        }
-                    }
-                    _ => {}
-                }
-                i += 1;
-            }
-        }
-        _ => {
-            let len = b[at..]
-                .iter()
-                .position(|c| matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
-                .unwrap_or(b.len() - at);
-            (len > 0).then_some(at + len)
-        }
+        b'{' | b'[' => skip_brackets(b, at),
+        _ => skip_scalar(b, at),
     }
 }
 
-/// The end (past the closing quote) of the string starting at `at`.
+/// The end of the object or array starting at `at`, found by its brackets
+/// and quotes only; `None` if a bracket closes one of the other kind or the
+/// nesting is deeper than [`MAX_DEPTH`].
+fn skip_brackets(b: &[u8], at: usize) -> Option<usize> {
+    // One bit per open bracket, the innermost lowest: 1 for `{`, 0 for `[`.
+    let mut braces = 0u64;
+    let mut depth = 0;
+    let mut i = at;
+    loop {
+        match b.get(i)? {
+            b'"' => {
+                i = skip_string(b, i)?;
+                continue;
+            }
+            &open @ (b'{' | b'[') => {
+                if depth == MAX_DEPTH {
+                    return None;
+                }
+                depth += 1;
+                braces = braces << 1 | u64::from(open == b'{');
+            }
+            &close @ (b'}' | b']') => {
+                if braces & 1 != u64::from(close == b'}') {
+                    return None;
+                }
+                depth -= 1;
+                braces >>= 1;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+}
+
+/// The end (past the closing quote) of the string starting at `at`, found
+/// by its quotes only: its escapes and characters are not checked.
 fn skip_string(b: &[u8], at: usize) -> Option<usize> {
     let mut i = at + 1;
     loop {
@@ -197,6 +239,102 @@ fn skip_string(b: &[u8], at: usize) -> Option<usize> {
             _ => i += 2, // an escape: skip the escaped byte
         }
     }
+}
+
+/// The end of the JSON value starting at `at`, checked in full; `None` if
+/// it is not valid JSON or nests deeper than `depth`.
+fn check_value(b: &[u8], at: usize, depth: u32) -> Option<usize> {
+    let close = match b.get(at)? {
+        b'"' => return check_string(b, at),
+        b'{' => b'}',
+        b'[' => b']',
+        _ => return skip_scalar(b, at),
+    };
+    let depth = depth.checked_sub(1)?;
+    let mut i = skip_ws(b, at + 1);
+    if b.get(i) == Some(&close) {
+        return Some(i + 1);
+    }
+    loop {
+        if close == b'}' {
+            i = skip_ws(b, check_string(b, i)?);
+            if b.get(i) != Some(&b':') {
+                return None;
+            }
+            i = skip_ws(b, i + 1);
+        }
+        i = skip_ws(b, check_value(b, i, depth)?);
+        match *b.get(i)? {
+            b',' => i = skip_ws(b, i + 1),
+            c if c == close => return Some(i + 1),
+            _ => return None,
+        }
+    }
+}
+
+/// The end (past the closing quote) of the string starting at `at`, if it
+/// is valid JSON: no control characters, only the escapes JSON defines.
+fn check_string(b: &[u8], at: usize) -> Option<usize> {
+    if b.get(at) != Some(&b'"') {
+        return None;
+    }
+    let mut i = at + 1;
+    loop {
+        match *b.get(i)? {
+            b'"' => return Some(i + 1),
+            b'\\' => match *b.get(i + 1)? {
+                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
+                b'u' if b.get(i + 2..i + 6)?.iter().all(u8::is_ascii_hexdigit) => i += 6,
+                _ => return None,
+            },
+            0..=0x1F => return None,
+            _ => i += 1,
+        }
+    }
+}
+
+/// The end of the `true`, `false`, `null` or number starting at `at`;
+/// `None` if there is none there.
+fn skip_scalar(b: &[u8], at: usize) -> Option<usize> {
+    let word: &[u8] = match b.get(at)? {
+        b't' => b"true",
+        b'f' => b"false",
+        b'n' => b"null",
+        _ => return skip_number(b, at),
+    };
+    b[at..].starts_with(word).then_some(at + word.len())
+}
+
+/// The end of the JSON number starting at `at`: an optional minus, an
+/// integer part without leading zeros, then an optional fraction and
+/// exponent, each with at least one digit.
+fn skip_number(b: &[u8], at: usize) -> Option<usize> {
+    let mut i = at + usize::from(b.get(at) == Some(&b'-'));
+    i = match b.get(i)? {
+        b'0' => i + 1,
+        b'1'..=b'9' => skip_digits(b, i),
+        _ => return None,
+    };
+    if b.get(i) == Some(&b'.') {
+        i = some_digits(b, i + 1)?;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        i += usize::from(matches!(b.get(i), Some(b'+' | b'-')));
+        i = some_digits(b, i)?;
+    }
+    Some(i)
+}
+
+/// The end of the run of ASCII digits starting at `at` (`at` if none).
+fn skip_digits(b: &[u8], at: usize) -> usize {
+    at + b[at..].iter().take_while(|c| c.is_ascii_digit()).count()
+}
+
+/// The end of the run of ASCII digits starting at `at`, if there is one.
+fn some_digits(b: &[u8], at: usize) -> Option<usize> {
+    let end = skip_digits(b, at);
+    (end > at).then_some(end)
 }
 
 #[cfg(test)]
@@ -233,6 +371,17 @@ mod tests {
         );
         assert_eq!(parts(r#"{"type":2,"id":4}"#), Some((2, 4, None, None)));
         assert_eq!(
+            parts(
+                r#"{"type":2,"id":5,"x":[0,-1.5E+3,true,false,null,"\u00e9\n\/",{"a\"":{}}],"payload":-0.5e-7}"#
+            ),
+            Some((2, 5, None, Some("-0.5e-7")))
+        );
+        assert_eq!(
+            parts(r#"{"type":2,"id":6,"payload":"a\q"}"#),
+            Some((2, 6, None, Some(r#""a\q""#))),
+            "a payload's strings are found by their quotes only"
+        );
+        assert_eq!(
             parts(r#"{"type":2,"id":18446744073709551615}"#),
             Some((2, u64::MAX, None, None))
         );
@@ -261,6 +410,17 @@ mod tests {
             r#"{"type":2,"id":18446744073709551616}"#,
             "{\"type\":1,\"id\":1,\"method\":\"a\nb\"}",
             "{\"ty\tpe\":2,\"id\":1}",
+            r#"{"type":2,"id":1,"x":NaN}"#,
+            r#"{"type":2,"id":1,"x":"\q"}"#,
+            r#"{"type":2,"id":1,"x":{"a":"\u00g0"}}"#,
+            "{\"type\":2,\"id\":1,\"x\":[\"\t\"]}",
+            r#"{"type":2,"id":1,"payload":{"a":[1}]}"#,
+            r#"{"type":2,"id":1,"payload":[{]}"#,
+            "{\"type\":2,\"id\":1,\"payload\":\u{feff}1}",
+            r#"{"type":2,"id":1,"payload":-}"#,
+            r#"{"type":2,"id":1,"payload":1.e5}"#,
+            r#"{"type":2,"id":1,"payload":1e}"#,
+            r#"{"type":2,"id":1,"payload":truth}"#,
         ] {
             assert_eq!(scan(text), None, "{text}");
         }
@@ -290,6 +450,23 @@ mod tests {
                 plain,
                 "{text:?} from {from}"
             );
+        }
+    }
+
+    #[test]
+    fn follows_nesting_up_to_its_depth_limit() {
+        let nested = |depth: usize| {
+            "[{\"a\":".repeat(depth / 2)
+                + &"[".repeat(depth % 2)
+                + "1"
+                + &"]".repeat(depth % 2)
+                + &"}]".repeat(depth / 2)
+        };
+        for key in ["payload", "x"] {
+            let at_limit = format!(r#"{{"type":2,"id":1,"{key}":{}}}"#, nested(64));
+            assert!(scan(&at_limit).is_some(), "{key}");
+            let deeper = format!(r#"{{"type":2,"id":1,"{key}":{}}}"#, nested(65));
+            assert_eq!(scan(&deeper), None, "{key}");
         }
     }
 

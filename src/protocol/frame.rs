@@ -376,21 +376,23 @@ mod tests {
         }
     }
 
+    /// A frame, or why it was rejected, as text; `get` gives the payload's.
+    fn summary<P>(frame: Result<Frame<P>, FrameError>, get: impl Fn(&P) -> &str) -> String {
+        match frame {
+            Ok(Frame::Request {
+                id,
+                method,
+                payload,
+            }) => format!("req {id} {method:?} {:?}", payload.as_ref().map(get)),
+            Ok(Frame::Response { id, payload }) => {
+                format!("resp {id} {:?}", payload.as_ref().map(get))
+            }
+            Err(e) => format!("error {e}"),
+        }
+    }
+
     #[test]
     fn the_quick_scan_agrees_with_the_full_parse() {
-        fn summary<P>(frame: Result<Frame<P>, FrameError>, get: impl Fn(&P) -> &str) -> String {
-            match frame {
-                Ok(Frame::Request {
-                    id,
-                    method,
-                    payload,
-                }) => format!("req {id} {method} {:?}", payload.as_ref().map(get)),
-                Ok(Frame::Response { id, payload }) => {
-                    format!("resp {id} {:?}", payload.as_ref().map(get))
-                }
-                Err(e) => format!("error {e}"),
-            }
-        }
         let spec = include_str!("../../tests/data/spec_frames.jsonl");
         let extra = [
             r#"{"type":3,"id":1}"#,
@@ -409,6 +411,217 @@ mod tests {
             scanned > 30,
             "the scan handles the spec's frames ({scanned})"
         );
+    }
+
+    /// Checks [`Frame::parse_shared`] against [`Frame::parse`] on `text`:
+    /// both give the same frame or the same error, unless the scan accepts
+    /// a payload that is not valid JSON. Then the full parse rejects the
+    /// frame, and with a valid payload in its place reads what the scan
+    /// read. Returns whether the scan accepted `text`.
+    fn assert_agreement(text: &str) -> bool {
+        let full = summary(Frame::parse(text), |p| p.get());
+        let shared = summary(Frame::parse_shared(&Utf8Bytes::from(text)), |p| p.get());
+        let Some(envelope) = scan(text) else {
+            assert_eq!(shared, full, "{text:?}");
+            return false;
+        };
+        let bad_payload = envelope
+            .payload
+            .filter(|p| serde_json::from_str::<serde::de::IgnoredAny>(&text[p.clone()]).is_err());
+        let Some(bad) = bad_payload else {
+            assert_eq!(shared, full, "{text:?}");
+            return true;
+        };
+        assert!(full.starts_with("error malformed"), "{text:?}: {full}");
+        let fixed = format!("{}0{}", &text[..bad.start], &text[bad.end..]);
+        assert_eq!(
+            summary(Frame::parse_shared(&Utf8Bytes::from(text)), |_| "0"),
+            summary(Frame::parse(&fixed), |p| p.get()),
+            "{text:?}"
+        );
+        true
+    }
+
+    /// A xorshift generator: the same sequence on every run.
+    struct Rng(u64);
+
+    impl Rng {
+        /// A number below `n`.
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+
+        /// One of `from`, the earlier ones more often.
+        fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+            let last = self.below(from.len());
+            from[self.below(last + 1)]
+        }
+    }
+
+    /// Whitespace between tokens (mutations add other kinds).
+    const SPACES: &[&str] = &["", "", "", " ", "\n", "\t", "\r\n "];
+
+    /// Values for `type` and `id`, the valid first.
+    #[rustfmt::skip]
+    const NUMBERS: &[&str] = &[
+        "2", "1", "3", "0", "7", "\"2\"", "18446744073709551615", "null", "00", "01", "-0",
+        "-1", "1.0", "1e0", "2E0", "0.5", "18446744073709551616", "\" 2\"", "\"+2\"", "\"02\"",
+        "\"\"", "\"\\u0032\"", "true", "[]", "{}", "2x", "\"2\"x", "\"\u{1}\"",
+    ];
+
+    /// Values for `method`, the valid first.
+    #[rustfmt::skip]
+    const METHODS: &[&str] = &[
+        "\"sendMessage\"", "\"\"", "null", "\"é\"", "\"😀\"", "\"a\\\"b\"", "\"\\u0041\"",
+        "\"a\u{1}b\"", "1", "{}", "[\"x\"]", "\"\\q\"", "\"unterminated", "\"m\\u00\"",
+    ];
+
+    /// Values for `payload` and other keys, the valid JSON first.
+    #[rustfmt::skip]
+    const VALUES: &[&str] = &[
+        "{}", "{\"a\":1}", "[1,{\"b\":[2]}]", "[]", "null", "\"s\"", "\"a\\\\\"", "\"}\"",
+        "\"]\"", "\"\\\"}\"", "1", "-1.5e-3", "0E+7", "true", "false", "\"\\u00e9\\/\\n\"",
+        "{\"x\":\"\\ud800\"}", "{\"a\":[1}]", "[}", "{]", "{\"a\"}", "tru", "nul", "falsy",
+        "\"\u{1}\"", "\"\\x\"", "{\"a\":1,}", "[1,]", "01", "1.", ".5", "+1", "-", "1e", "1e+",
+        "NaN", "\"\\u12\"", "\"a\nb\"", "{:}", "[,]", "{\"a\" 1}", "{1:2}", "[1 2]",
+        "{\"a\":1 \"b\":2}", "[\"\\q\"]", "{\"\\q\":1}", "{\"a\u{1}\":1}", "\u{a0}1",
+    ];
+
+    /// Keys, the plain first.
+    #[rustfmt::skip]
+    const KEYS: &[&str] = &[
+        "\"extra\"", "\"Type\"", "\"\"", "\"x\\\\\"", "\"type\"", "\"id\"", "\"method\"",
+        "\"payload\"", "\"ty\\u0070e\"", "\"pay\\\"load\"", "\"typ\u{1}e\"", "\"\\q\"",
+    ];
+
+    /// Characters a mutation inserts or puts in place of another.
+    const MUTATIONS: &[char] = &[
+        '"', '\\', '{', '}', '[', ']', ',', ':', ' ', '0', 'e', '-', '.', '\u{0}', 'é', '\u{a0}',
+        '\u{feff}',
+    ];
+
+    /// One of [`VALUES`], sometimes nested in brackets around the depths
+    /// where the scan gives up, rarely closed by the wrong kind.
+    fn value(r: &mut Rng) -> String {
+        let inner = r.pick(VALUES);
+        if r.below(6) != 0 {
+            return inner.to_owned();
+        }
+        let depth = [1, 2, 63, 64, 65, 130][r.below(6)];
+        let braces: Vec<bool> = (0..depth).map(|_| r.below(2) == 0).collect();
+        let mut text = String::new();
+        for &brace in &braces {
+            text.push_str(if brace { "{\"k\":" } else { "[" });
+        }
+        text.push_str(inner);
+        for &brace in braces.iter().rev() {
+            text.push(if brace != (r.below(40) == 0) {
+                '}'
+            } else {
+                ']'
+            });
+        }
+        text
+    }
+
+    /// A frame of the pieces above in any order, sometimes with a few
+    /// characters inserted, removed or replaced, sometimes cut short.
+    fn frame(r: &mut Rng) -> String {
+        let mut fields = vec![
+            ("\"type\"".to_owned(), r.pick(&NUMBERS[..3]).to_owned()),
+            ("\"id\"".to_owned(), r.pick(NUMBERS).to_owned()),
+        ];
+        if r.below(10) == 0 {
+            fields[0].1 = r.pick(NUMBERS).to_owned();
+        }
+        if r.below(2) == 0 {
+            fields.push(("\"method\"".to_owned(), r.pick(METHODS).to_owned()));
+        }
+        if r.below(4) != 0 {
+            fields.push(("\"payload\"".to_owned(), value(r)));
+        }
+        for _ in 0..r.below(3) {
+            fields.push((r.pick(KEYS).to_owned(), value(r)));
+        }
+        for i in (1..fields.len()).rev() {
+            fields.swap(i, r.below(i + 1));
+        }
+        let mut text: String = r.pick(SPACES).into();
+        for (i, (key, value)) in fields.iter().enumerate() {
+            text.push(if i == 0 { '{' } else { ',' });
+            for part in [
+                r.pick(SPACES),
+                key,
+                r.pick(SPACES),
+                ":",
+                r.pick(SPACES),
+                value.as_str(),
+            ] {
+                text.push_str(part);
+            }
+            text.push_str(r.pick(SPACES));
+        }
+        text.push('}');
+        text.push_str(r.pick(SPACES));
+        let mut chars: Vec<char> = text.chars().collect();
+        if r.below(4) == 0 {
+            for _ in 0..1 + r.below(3) {
+                let at = r.below(chars.len());
+                let c = MUTATIONS[r.below(MUTATIONS.len())];
+                match r.below(3) {
+                    0 => {
+                        chars.remove(at);
+                    }
+                    1 => chars.insert(at, c),
+                    _ => chars[at] = c,
+                }
+            }
+        }
+        if r.below(10) == 0 {
+            chars.truncate(r.below(chars.len() + 1));
+        }
+        chars.into_iter().collect()
+    }
+
+    #[test]
+    fn the_quick_scan_agrees_with_the_full_parse_on_generated_frames() {
+        let mut r = Rng(0x1234_5678_9abc_def1);
+        let accepted = (0..50_000)
+            .filter(|_| assert_agreement(&frame(&mut r)))
+            .count();
+        assert!(accepted > 5_000, "the scan accepts many ({accepted})");
+    }
+
+    #[test]
+    fn the_quick_scan_gives_up_on_what_the_full_parse_rejects() {
+        for text in [
+            r#"{"type":2,"id":5,"payload":{"chatId":"c"},"extra":NaN}"#,
+            r#"{"type":2,"id":5,"x":"\q","payload":{}}"#,
+            "{\"type\":2,\"id\":5,\"note\":\"raw\ncontrol\",\"payload\":{}}",
+            "{\"type\":2,\"id\":5,\"note\":[{\"a\":\"\u{1}\"}],\"payload\":{}}",
+            r#"{"type":1,"id":5,"method":"sendMessage","payload":{"a":[1}]}"#,
+            r#"{"type":2,"id":5,"payload":[{"a":1]}}"#,
+            "{\"type\":2,\"id\":5,\"payload\":\u{a0}1}",
+            "{\"type\":2,\"id\":5,\"x\":\u{feff}true,\"payload\":{}}",
+            r#"{"type":2,"id":5,"x":tru,"payload":{}}"#,
+            r#"{"type":2,"id":5,"x":01}"#,
+            r#"{"type":2,"id":5,"x":1.}"#,
+            r#"{"type":2,"id":5,"x":-}"#,
+            r#"{"type":2,"id":5,"x":{"a" 1}}"#,
+            r#"{"type":2,"id":5,"x":[1,]}"#,
+            r#"{"type":2,"id":5,"x":"\u12"}"#,
+            r#"{"type":2,"id":5,"payload":+1}"#,
+            r#"{"type":2,"id":5,"payload":nul}"#,
+        ] {
+            assert_eq!(scan(text), None, "{text:?}");
+            assert!(
+                Frame::parse_shared(&Utf8Bytes::from(text)).is_err(),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]
