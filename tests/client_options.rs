@@ -233,3 +233,62 @@ fn a_websocket_upgrade_left_unanswered_is_a_connect_timeout() {
         .auth_timeout(Duration::from_secs(5));
     assert_times_out(builder, TimeoutKind::Connect);
 }
+
+/// A server that reads what the client sends first, answers `head`, then
+/// sends `drip` every 200 ms (for 12 s at most): each of the client's reads
+/// gets data well within its connect timeout, the answer never completes.
+fn trickling_server(head: &'static [u8], drip: &'static [u8]) -> std::net::SocketAddr {
+    use std::io::{Read, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let (mut tcp, _) = listener.accept().unwrap();
+        let _ = tcp.read(&mut [0u8; 4096]);
+        let _ = tcp.write_all(head);
+        for _ in 0..60 {
+            std::thread::sleep(Duration::from_millis(200));
+            if tcp.write_all(drip).is_err() {
+                return;
+            }
+        }
+    });
+    addr
+}
+
+/// Connects to `url` with a connect timeout of 1 s: it must fail with that
+/// timeout, and within 5 s (the connect runs on its own thread, so that a
+/// connect that does not return fails the test rather than hanging it).
+fn assert_connect_times_out_after_1s(url: String) {
+    let (tx, rx) = mpsc::channel();
+    let started = Instant::now();
+    std::thread::spawn(move || {
+        let r = Client::builder(url)
+            .token("tok")
+            .reconnect(ReconnectPolicy::disabled())
+            .connect_timeout(Duration::from_secs(1))
+            .auth_timeout(Duration::from_secs(5))
+            .connect();
+        let _ = tx.send(r.map(drop));
+    });
+    let r = rx
+        .recv_timeout(Duration::from_secs(5))
+        .unwrap_or_else(|_| panic!("connect still blocked after {:?}", started.elapsed()));
+    assert!(
+        matches!(r, Err(Error::Timeout { kind: TimeoutKind::Connect, after }) if after == Duration::from_secs(1)),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn a_websocket_upgrade_answered_a_line_at_a_time_is_a_connect_timeout() {
+    let addr = trickling_server(b"HTTP/1.1 101 Switching Protocols\r\n", b"X-Pad: a\r\n");
+    assert_connect_times_out_after_1s(format!("http://{addr}"));
+}
+
+#[test]
+fn a_tls_handshake_answered_a_byte_at_a_time_is_a_connect_timeout() {
+    // A TLS handshake record header announcing 16 KiB, then its body a
+    // byte at a time.
+    let addr = trickling_server(&[0x16, 0x03, 0x03, 0x40, 0x00], &[0]);
+    assert_connect_times_out_after_1s(format!("https://{addr}"));
+}

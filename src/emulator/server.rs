@@ -9,7 +9,7 @@ use super::world::StoredFile;
 use super::{actor, control, session, Inner};
 use crate::transport::connect::{ws_config, SUBPROTOCOL};
 use crate::transport::socket::lock;
-use crate::transport::stream::Stream;
+use crate::transport::stream::{Stream, Tcp};
 use serde_json::json;
 use std::collections::HashMap;
 use std::fs::File;
@@ -112,7 +112,7 @@ fn serve_connection(inner: Arc<Inner>, id: u64, tcp: TcpStream) {
 
 fn tls_accept(config: Arc<rustls::ServerConfig>, tcp: TcpStream) -> io::Result<Stream> {
     let conn = rustls::ServerConnection::new(config).map_err(io::Error::other)?;
-    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    let mut tls = rustls::StreamOwned::new(conn, Tcp::new(tcp));
     while tls.conn.is_handshaking() {
         tls.conn.complete_io(&mut tls.sock)?;
     }

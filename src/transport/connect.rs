@@ -1,8 +1,8 @@
-//! Opening a client WebSocket: TCP, TLS, and the upgrade, all blocking with
-//! deadlines; the socket is switched to non-blocking afterwards.
+//! Opening a client WebSocket: TCP, TLS, and the upgrade, all blocking
+//! under one deadline; the socket is switched to non-blocking afterwards.
 
 use super::endpoint::Endpoint;
-use super::stream::Stream;
+use super::stream::{Stream, Tcp};
 use super::tls::{classify_io, describe};
 use crate::error::{Error, Result, TimeoutKind};
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
@@ -93,12 +93,12 @@ pub fn tcp_connect(endpoint: &Endpoint, timeout: Duration) -> Result<TcpStream> 
     }
 }
 
-/// Wraps a connected socket in client TLS and completes the handshake,
-/// under the socket timeouts set on `tcp`: running out of them is a
+/// Wraps a connected socket in client TLS and completes the handshake
+/// before the deadline of `tcp`: running out of time is a
 /// [`TimeoutKind::Connect`] timeout reported as `timeout`.
 pub fn tls_client(
     endpoint: &Endpoint,
-    tcp: TcpStream,
+    tcp: Tcp,
     config: Arc<rustls::ClientConfig>,
     timeout: Duration,
 ) -> Result<Stream> {
@@ -115,8 +115,8 @@ pub fn tls_client(
 }
 
 /// An I/O error of the TLS handshake or the WebSocket upgrade, which run
-/// under the connect limit `timeout` (as socket timeouts): running out of
-/// it is [`TimeoutKind::Connect`].
+/// under the connect limit `timeout` (as the socket's deadline, see
+/// [`Tcp`]): running out of it is [`TimeoutKind::Connect`].
 fn handshake_io(e: std::io::Error, during: &str, timeout: Duration) -> Error {
     use std::io::ErrorKind::{TimedOut, WouldBlock};
     if matches!(e.kind(), TimedOut | WouldBlock) {
@@ -205,6 +205,8 @@ impl From<std::io::Error> for Retry {
     }
 }
 
+/// One try of [`open_websocket`]: TCP, TLS and the upgrade together within
+/// `timeout`.
 fn open_once(
     endpoint: &Endpoint,
     path: &str,
@@ -213,17 +215,12 @@ fn open_once(
     max_message_size: usize,
     offer_subprotocol: bool,
 ) -> std::result::Result<WebSocket<Stream>, Retry> {
-    let started = Instant::now();
-    let tcp = tcp_connect(endpoint, timeout)?;
-    let left = timeout
-        .saturating_sub(started.elapsed())
-        .max(Duration::from_millis(1));
-    tcp.set_read_timeout(Some(left))?;
-    tcp.set_write_timeout(Some(left))?;
+    let deadline = crate::time::deadline_after(timeout);
+    let tcp = Tcp::until(tcp_connect(endpoint, timeout)?, deadline);
     let stream = match (endpoint.secure, tls) {
         (true, Some(config)) => tls_client(endpoint, tcp, config, timeout)?,
         (true, None) => return Err(Error::Config("TLS settings missing".into()).into()),
-        (false, _) => Stream::plain(tcp),
+        (false, _) => Stream::plain_until(tcp),
     };
     let url = endpoint.ws_url(path);
     let mut request = url
@@ -237,7 +234,7 @@ fn open_once(
         );
     }
     let config = Some(ws_config(max_message_size));
-    let (ws, _response) = tungstenite::client::client_with_config(request, stream, config)
+    let (mut ws, _response) = tungstenite::client::client_with_config(request, stream, config)
         .map_err(|e| {
             if is_unechoed_subprotocol(&e) {
                 return Retry::WithoutSubprotocol;
@@ -259,9 +256,7 @@ fn open_once(
                 },
             })
         })?;
-    let tcp = ws.get_ref().tcp();
-    tcp.set_read_timeout(None)?;
-    tcp.set_write_timeout(None)?;
-    tcp.set_nonblocking(true)?;
+    ws.get_mut().clear_deadline()?;
+    ws.get_ref().tcp().set_nonblocking(true)?;
     Ok(ws)
 }

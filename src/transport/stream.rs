@@ -2,17 +2,89 @@
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
+use std::time::{Duration, Instant};
 
 /// A TCP stream, possibly wrapped in TLS.
 #[derive(Debug)]
 pub enum Stream {
     /// Plain TCP (`ws://`, `http://`).
-    Plain(TcpStream, Intake),
+    Plain(Tcp, Intake),
     /// TLS as the client (`wss://`).
-    TlsClient(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
+    TlsClient(Box<rustls::StreamOwned<rustls::ClientConnection, Tcp>>),
     /// TLS as the server (the emulator's `wss://`).
     #[cfg(feature = "emulator")]
-    TlsServer(Box<rustls::StreamOwned<rustls::ServerConnection, TcpStream>>),
+    TlsServer(Box<rustls::StreamOwned<rustls::ServerConnection, Tcp>>),
+}
+
+/// A TCP socket, with an optional deadline for blocking use (a handshake):
+/// while it has one, every read or write first sets the socket's timeout
+/// to the time left, and fails with `TimedOut` once none is left. So the
+/// deadline bounds all the reads and writes together, not each one.
+#[derive(Debug)]
+pub struct Tcp {
+    /// The socket.
+    socket: TcpStream,
+    /// When reads and writes stop (`None`: never).
+    deadline: Option<Instant>,
+}
+
+impl Tcp {
+    /// `socket` with no deadline.
+    pub fn new(socket: TcpStream) -> Tcp {
+        Tcp {
+            socket,
+            deadline: None,
+        }
+    }
+
+    /// `socket` with reads and writes until `deadline`.
+    pub fn until(socket: TcpStream, deadline: Instant) -> Tcp {
+        Tcp {
+            socket,
+            deadline: Some(deadline),
+        }
+    }
+
+    /// Drops the deadline, and the socket's timeouts with it.
+    pub fn clear_deadline(&mut self) -> io::Result<()> {
+        self.deadline = None;
+        self.socket.set_read_timeout(None)?;
+        self.socket.set_write_timeout(None)
+    }
+
+    /// The time left until the deadline (`None`: no deadline); `TimedOut`
+    /// once none is left.
+    fn time_left(&self) -> io::Result<Option<Duration>> {
+        let Some(deadline) = self.deadline else {
+            return Ok(None);
+        };
+        match deadline.saturating_duration_since(Instant::now()) {
+            left if left.is_zero() => Err(io::ErrorKind::TimedOut.into()),
+            left => Ok(Some(left)),
+        }
+    }
+}
+
+impl Read for Tcp {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(left) = self.time_left()? {
+            self.socket.set_read_timeout(Some(left))?;
+        }
+        self.socket.read(buf)
+    }
+}
+
+impl Write for Tcp {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if let Some(left) = self.time_left()? {
+            self.socket.set_write_timeout(Some(left))?;
+        }
+        self.socket.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.socket.flush()
+    }
 }
 
 /// How a plain stream reads: straight from the socket, or (for readers
@@ -58,7 +130,7 @@ pub struct Intake {
 pub const READ_AHEAD: usize = 16 << 10;
 
 impl Intake {
-    fn read(&mut self, tcp: &mut TcpStream, buf: &mut [u8]) -> io::Result<usize> {
+    fn read(&mut self, tcp: &mut Tcp, buf: &mut [u8]) -> io::Result<usize> {
         if buf.is_empty() {
             return Ok(0);
         }
@@ -86,6 +158,12 @@ impl Intake {
 impl Stream {
     /// A plain TCP stream.
     pub fn plain(tcp: TcpStream) -> Stream {
+        Stream::Plain(Tcp::new(tcp), Intake::default())
+    }
+
+    /// A plain TCP stream whose reads and writes stop at the deadline of
+    /// `tcp` (see [`Tcp`]).
+    pub fn plain_until(tcp: Tcp) -> Stream {
         Stream::Plain(tcp, Intake::default())
     }
 
@@ -136,10 +214,20 @@ impl Stream {
     /// The TCP socket underneath.
     pub fn tcp(&self) -> &TcpStream {
         match self {
-            Stream::Plain(s, _) => s,
-            Stream::TlsClient(s) => &s.sock,
+            Stream::Plain(s, _) => &s.socket,
+            Stream::TlsClient(s) => &s.sock.socket,
             #[cfg(feature = "emulator")]
-            Stream::TlsServer(s) => &s.sock,
+            Stream::TlsServer(s) => &s.sock.socket,
+        }
+    }
+
+    /// Drops the socket's deadline, and its timeouts with it (see [`Tcp`]).
+    pub fn clear_deadline(&mut self) -> io::Result<()> {
+        match self {
+            Stream::Plain(s, _) => s.clear_deadline(),
+            Stream::TlsClient(s) => s.sock.clear_deadline(),
+            #[cfg(feature = "emulator")]
+            Stream::TlsServer(s) => s.sock.clear_deadline(),
         }
     }
 }
@@ -153,7 +241,7 @@ impl Stream {
 /// flush output on the side.
 fn tls_read<S: rustls::SideData>(
     conn: &mut rustls::ConnectionCommon<S>,
-    sock: &mut TcpStream,
+    sock: &mut Tcp,
     buf: &mut [u8],
 ) -> io::Result<usize> {
     loop {
@@ -185,7 +273,7 @@ fn tls_read<S: rustls::SideData>(
 /// reports `Ok(0)` once its send buffer is full).
 fn tls_push<S: rustls::SideData>(
     conn: &mut rustls::ConnectionCommon<S>,
-    sock: &mut TcpStream,
+    sock: &mut Tcp,
 ) -> io::Result<()> {
     while conn.wants_write() {
         match conn.write_tls(sock) {
@@ -202,7 +290,7 @@ fn tls_push<S: rustls::SideData>(
 /// `WouldBlock` rather than `Ok(0)` when the buffer is full.
 fn tls_write<S: rustls::SideData>(
     conn: &mut rustls::ConnectionCommon<S>,
-    sock: &mut TcpStream,
+    sock: &mut Tcp,
     buf: &[u8],
 ) -> io::Result<usize> {
     match tls_push(conn, sock) {
@@ -224,7 +312,7 @@ fn tls_write<S: rustls::SideData>(
 /// buffer is full (the I/O thread flushes again once it turns writable).
 fn tls_flush<S: rustls::SideData>(
     conn: &mut rustls::ConnectionCommon<S>,
-    sock: &mut TcpStream,
+    sock: &mut Tcp,
 ) -> io::Result<()> {
     conn.writer().flush()?;
     tls_push(conn, sock)?;
