@@ -389,7 +389,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Limit for TCP connect, TLS and the WebSocket upgrade.
+    /// Limit for TCP connect, TLS and the WebSocket upgrade, together: a
+    /// server that answers a byte at a time still ends at this limit.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
