@@ -143,7 +143,8 @@ impl Client {
 
     /// Sends any method with a JSON payload and waits for the response
     /// payload: the escape hatch for methods this library does not type.
-    /// An `errorCode` answer becomes [`Error::Api`].
+    /// An `errorCode` answer becomes [`Error::Api`] (one whose code cannot
+    /// be read as a code, [`Error::Decode`]).
     pub fn call(&self, method: &str, payload: serde_json::Value) -> Result<serde_json::Value> {
         if method.is_empty() {
             return Err(crate::protocol::InvalidInput::new("method", "must not be empty").into());

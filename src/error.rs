@@ -65,7 +65,9 @@ pub enum Error {
         /// The server's human-readable description.
         description: String,
     },
-    /// The server sent something that could not be decoded.
+    /// The server sent something that could not be decoded (including an
+    /// answer whose `errorCode` is not a code: the request failed, but how
+    /// is unknown).
     #[error("could not decode {what}: {reason}; received: {raw}")]
     Decode {
         /// What was being decoded.

@@ -256,8 +256,9 @@ fn trickling_server(head: &'static [u8], drip: &'static [u8]) -> std::net::Socke
 }
 
 /// Connects to `url` with a connect timeout of 1 s: it must fail with that
-/// timeout, and within 5 s (the connect runs on its own thread, so that a
-/// connect that does not return fails the test rather than hanging it).
+/// timeout, and well before 2 s (the connect runs on its own thread, so
+/// that a connect that does not return fails the test rather than hanging
+/// it).
 fn assert_connect_times_out_after_1s(url: String) {
     let (tx, rx) = mpsc::channel();
     let started = Instant::now();
@@ -277,6 +278,45 @@ fn assert_connect_times_out_after_1s(url: String) {
         matches!(r, Err(Error::Timeout { kind: TimeoutKind::Connect, after }) if after == Duration::from_secs(1)),
         "{r:?}"
     );
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(1500), "took {took:?}");
+}
+
+#[test]
+fn the_retry_without_the_subprotocol_shares_the_connect_limit() {
+    use std::io::{Read, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        // The first upgrade is accepted 800 ms late, without echoing the
+        // subprotocol: the client tries again without offering it.
+        let (mut tcp, _) = listener.accept().unwrap();
+        let mut request = [0u8; 4096];
+        let n = tcp.read(&mut request).unwrap();
+        let request = String::from_utf8_lossy(&request[..n]).into_owned();
+        let key = request
+            .lines()
+            .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+            .expect("a key");
+        let accept = tungstenite::handshake::derive_accept_key(key.trim().as_bytes());
+        std::thread::sleep(Duration::from_millis(800));
+        let _ = write!(
+            tcp,
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+        );
+        // The second is answered a line at a time.
+        let (mut tcp, _) = listener.accept().unwrap();
+        let _ = tcp.read(&mut [0u8; 4096]);
+        let _ = tcp.write_all(b"HTTP/1.1 101 Switching Protocols\r\n");
+        for _ in 0..60 {
+            std::thread::sleep(Duration::from_millis(200));
+            if tcp.write_all(b"X-Pad: a\r\n").is_err() {
+                return;
+            }
+        }
+    });
+    // 1 s for both tries, not 1 s for each (1.8 s).
+    assert_connect_times_out_after_1s(format!("http://{addr}"));
 }
 
 #[test]

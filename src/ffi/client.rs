@@ -353,7 +353,7 @@ pub unsafe extern "C" fn tcb_client_send_message(
 /// `getChatHistory`...). `payload_json` NULL means `{}`, which only
 /// methods without required fields accept. `*out_json` is a new string to free with `tcb_string_free`.
 /// An `errorCode` answer is `TCB_STATUS_API` with the code in the last
-/// error.
+/// error (`TCB_STATUS_PROTOCOL` when its code cannot be read as one).
 ///
 /// Thread-safe: several threads may call at once on one client.
 ///

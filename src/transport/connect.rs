@@ -31,10 +31,11 @@ pub fn ws_config(max_message_size: usize) -> WebSocketConfig {
         .max_frame_size(Some(max_message_size))
 }
 
-/// Resolves the endpoint's host within `timeout`. The system resolver has
-/// no deadline of its own, so host names are looked up on a short-lived
-/// thread; IP addresses need no lookup.
-fn resolve(endpoint: &Endpoint, timeout: Duration) -> Result<Vec<SocketAddr>> {
+/// Resolves the endpoint's host by `deadline` (`timeout` is the limit a
+/// timeout error names). The system resolver has no deadline of its own,
+/// so host names are looked up on a short-lived thread; IP addresses need
+/// no lookup.
+fn resolve(endpoint: &Endpoint, deadline: Instant, timeout: Duration) -> Result<Vec<SocketAddr>> {
     if let Ok(ip) = endpoint.host.parse::<IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, endpoint.port)]);
     }
@@ -48,7 +49,7 @@ fn resolve(endpoint: &Endpoint, timeout: Duration) -> Result<Vec<SocketAddr>> {
                 .map(|a| a.collect::<Vec<_>>());
             let _ = tx.send(found);
         })?;
-    match rx.recv_timeout(timeout) {
+    match rx.recv_deadline(deadline) {
         Ok(Ok(addrs)) => Ok(addrs),
         Ok(Err(e)) => Err(Error::Connect(format!(
             "cannot resolve {}: {e}",
@@ -61,11 +62,11 @@ fn resolve(endpoint: &Endpoint, timeout: Duration) -> Result<Vec<SocketAddr>> {
     }
 }
 
-/// Opens a TCP connection to the first address that answers in time; the
-/// name lookup counts against the same limit.
-pub fn tcp_connect(endpoint: &Endpoint, timeout: Duration) -> Result<TcpStream> {
-    let deadline = crate::time::deadline_after(timeout);
-    let addrs = resolve(endpoint, timeout)?;
+/// Opens a TCP connection to the first address that answers by
+/// `deadline`, the name lookup included (`timeout` is the limit a timeout
+/// error names).
+fn tcp_connect(endpoint: &Endpoint, deadline: Instant, timeout: Duration) -> Result<TcpStream> {
+    let addrs = resolve(endpoint, deadline, timeout)?;
     let mut last = None;
     for addr in addrs {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -148,7 +149,7 @@ fn is_unechoed_subprotocol(e: &HandshakeError<tungstenite::ClientHandshake<Strea
 /// upgrade offering subprotocol `json.v1`. A server that accepts the upgrade
 /// without echoing the subprotocol is retried once without offering it;
 /// `offer_subprotocol` is cleared then, so reconnects skip the first try.
-/// Returns a non-blocking socket.
+/// Both tries together end within `timeout`. Returns a non-blocking socket.
 pub fn open_websocket(
     endpoint: &Endpoint,
     path: &str,
@@ -158,19 +159,17 @@ pub fn open_websocket(
     offer_subprotocol: &std::sync::atomic::AtomicBool,
 ) -> Result<WebSocket<Stream>> {
     use std::sync::atomic::Ordering;
-    let offer = offer_subprotocol.load(Ordering::Relaxed);
-    match open_once(
-        endpoint,
-        path,
-        tls.clone(),
+    // One limit for both tries.
+    let limit = Limit {
+        deadline: crate::time::deadline_after(timeout),
         timeout,
-        max_message_size,
-        offer,
-    ) {
+    };
+    let offer = offer_subprotocol.load(Ordering::Relaxed);
+    match open_once(endpoint, path, tls.clone(), limit, max_message_size, offer) {
         Err(Retry::WithoutSubprotocol) => {
             log::info!("the server does not echo subprotocol {SUBPROTOCOL}; connecting without it");
             offer_subprotocol.store(false, Ordering::Relaxed);
-            open_once(endpoint, path, tls, timeout, max_message_size, false)
+            open_once(endpoint, path, tls, limit, max_message_size, false)
                 .map_err(Retry::into_error)
         }
         other => other.map_err(Retry::into_error),
@@ -205,18 +204,26 @@ impl From<std::io::Error> for Retry {
     }
 }
 
+/// When connecting must be done, and the limit that deadline came from
+/// (what a timeout error names).
+#[derive(Clone, Copy)]
+struct Limit {
+    deadline: Instant,
+    timeout: Duration,
+}
+
 /// One try of [`open_websocket`]: TCP, TLS and the upgrade together within
-/// `timeout`.
+/// `limit`.
 fn open_once(
     endpoint: &Endpoint,
     path: &str,
     tls: Option<Arc<rustls::ClientConfig>>,
-    timeout: Duration,
+    limit: Limit,
     max_message_size: usize,
     offer_subprotocol: bool,
 ) -> std::result::Result<WebSocket<Stream>, Retry> {
-    let deadline = crate::time::deadline_after(timeout);
-    let tcp = Tcp::until(tcp_connect(endpoint, timeout)?, deadline);
+    let Limit { deadline, timeout } = limit;
+    let tcp = Tcp::until(tcp_connect(endpoint, deadline, timeout)?, deadline);
     let stream = match (endpoint.secure, tls) {
         (true, Some(config)) => tls_client(endpoint, tcp, config, timeout)?,
         (true, None) => return Err(Error::Config("TLS settings missing".into()).into()),

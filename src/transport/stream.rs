@@ -74,12 +74,26 @@ impl Read for Tcp {
     }
 }
 
-impl Write for Tcp {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+impl Tcp {
+    /// Arms the write timeout with the time left, if there is a deadline.
+    fn arm_write(&mut self) -> io::Result<()> {
         if let Some(left) = self.time_left()? {
             self.socket.set_write_timeout(Some(left))?;
         }
+        Ok(())
+    }
+}
+
+impl Write for Tcp {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.arm_write()?;
         self.socket.write(buf)
+    }
+
+    /// One `writev`: rustls hands its queued records over this way.
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        self.arm_write()?;
+        self.socket.write_vectored(bufs)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -390,6 +404,26 @@ mod tests {
                 "{n} bytes never arrived"
             );
         }
+    }
+
+    #[test]
+    fn vectored_writes_go_out_in_one_call_and_keep_the_deadline() {
+        let (mut peer, stream) = pair();
+        let Stream::Plain(mut tcp, _) = stream else {
+            unreachable!()
+        };
+        let bufs = [io::IoSlice::new(b"first "), io::IoSlice::new(b"second")];
+        assert_eq!(
+            tcp.write_vectored(&bufs).unwrap(),
+            12,
+            "both slices at once"
+        );
+        let mut got = [0u8; 12];
+        peer.read_exact(&mut got).unwrap();
+        assert_eq!(&got, b"first second");
+        tcp.deadline = Some(Instant::now());
+        let e = tcp.write_vectored(&bufs).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::TimedOut);
     }
 
     #[test]
