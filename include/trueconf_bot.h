@@ -298,7 +298,8 @@ enum TcbStatus tcb_last_error_code(uint32_t *out_code);
 // event of the client and returns it as one JSON object: `"event"` names
 // the kind (`"new_message"`, `"chat_created"`, `"participant_added"`,
 // `"disconnected"`, `"reconnected"`, `"raw"` for a method the library does
-// not know...) and the other fields are the wire payload's, exactly what
+// not know, `"unreadable"` with the `"text"` of a payload that is not
+// JSON...) and the other fields are the wire payload's, exactly what
 // the CLI's `trueconf-bot listen` prints. `*out_json` is a new string to
 // free with `tcb_string_free`.
 //

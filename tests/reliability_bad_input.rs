@@ -190,11 +190,16 @@ fn an_event_whose_payload_is_not_json_is_acknowledged_and_kept_as_text() {
     assert!(skipped.is_empty());
     assert_eq!(
         event,
-        Event::Raw {
+        Event::Unreadable {
             method: "sendMessage".into(),
-            payload: json!(PAYLOAD)
+            text: PAYLOAD.into()
         }
     );
+    assert_eq!(
+        event.to_json(),
+        json!({"event": "unreadable", "method": "sendMessage", "text": PAYLOAD})
+    );
+    assert_eq!(event.to_wire(), None);
     bot.close();
     server.finish();
 }

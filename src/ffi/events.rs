@@ -10,7 +10,8 @@ use std::time::Duration;
 /// event of the client and returns it as one JSON object: `"event"` names
 /// the kind (`"new_message"`, `"chat_created"`, `"participant_added"`,
 /// `"disconnected"`, `"reconnected"`, `"raw"` for a method the library does
-/// not know...) and the other fields are the wire payload's, exactly what
+/// not know, `"unreadable"` with the `"text"` of a payload that is not
+/// JSON...) and the other fields are the wire payload's, exactly what
 /// the CLI's `trueconf-bot listen` prints. `*out_json` is a new string to
 /// free with `tcb_string_free`.
 ///

@@ -492,6 +492,7 @@ fn every_kind_is_distinct_snake_case() {
             json!({"commandSource": {}, "commandPayload": {"command": "c"}}),
         ),
         decode("mystery", json!({})),
+        decode_event_text("sendMessage", Some("{\"text\":\"a\nb\"}")),
         Event::Disconnected {
             reason: String::new(),
         },
@@ -536,7 +537,8 @@ fn decode_nested_forwards(depth: usize) -> &'static str {
 #[test]
 fn deeply_nested_forwards_do_not_overflow() {
     assert_eq!(decode_nested_forwards(126), "new_message");
-    assert_eq!(decode_nested_forwards(300), "raw");
+    // Too deep for a JSON value too: kept as text.
+    assert_eq!(decode_nested_forwards(300), "unreadable");
 }
 
 #[test]
