@@ -41,7 +41,8 @@
 //! - Server events (new messages, chat changes, button presses, upload
 //!   progress, ...) arrive as typed [`Event`]s through [`Client::events`],
 //!   in order, each acknowledged to the server as soon as it is queued.
-//!   Anything the library cannot type still arrives, as [`Event::Raw`].
+//!   Anything the library cannot type still arrives, as [`Event::Raw`]
+//!   (or [`Event::Unreadable`], with its text, when it is not even JSON).
 //! - The connection heals itself: keepalive pings, reconnects with backoff,
 //!   a new token when the old one expires (when it knows the password), and
 //!   [`Event::Disconnected`] / [`Event::Reconnected`] so a bot can catch up.
