@@ -91,10 +91,14 @@ impl Endpoint {
     /// address behind NAT). A URL without a scheme is a path on this
     /// endpoint, whatever it starts with: `@other:80/x` stays here too.
     pub fn rebase(&self, url: &str) -> String {
-        let path = url
-            .split_once("://")
-            .map(|(_, rest)| rest.find('/').map(|i| &rest[i..]).unwrap_or("/"))
-            .unwrap_or(url);
+        // A scheme ends before any `/`, `?` or `#` (a `://` in the query of
+        // a path is not one).
+        let path = match url.split_once("://") {
+            Some((scheme, rest)) if !scheme.contains(['/', '?', '#']) => {
+                rest.find('/').map_or("/", |i| &rest[i..])
+            }
+            _ => url,
+        };
         match path.starts_with('/') {
             true => self.http_url(path),
             false => self.http_url(&format!("/{path}")),
@@ -205,6 +209,7 @@ mod tests {
             ("@127.0.0.1:9/elsewhere", "/@127.0.0.1:9/elsewhere"),
             ("//other.example.com/x", "//other.example.com/x"),
             ("http://other.example.com", "/"),
+            ("/files?next=http://a/b", "/files?next=http://a/b"),
         ] {
             let rebased = format!("https://video.example.com:443{rebased}");
             assert_eq!(e.rebase(url), rebased, "{url}");
