@@ -96,12 +96,16 @@ impl fmt::Debug for Credentials {
     }
 }
 
-/// Builds the HTTP agent that every HTTP call of a client uses.
+/// Builds the HTTP agent that every HTTP call of a client uses. It follows
+/// no redirect: the token endpoint and the file URLs answer directly, and a
+/// redirect to another host would take a download (or hand over a token)
+/// there. A 3xx is reported with its status like any other answer.
 pub fn http_agent(tls: &crate::transport::tls::TlsOptions, timeout: Duration) -> ureq::Agent {
     ureq::Agent::config_builder()
         .tls_config(tls.ureq_config())
         .timeout_connect(Some(crate::time::bounded(timeout)))
         .http_status_as_error(false)
+        .max_redirects(0)
         .user_agent(concat!("trueconf-bot-rs/", env!("CARGO_PKG_VERSION")))
         .build()
         .into()

@@ -1062,8 +1062,16 @@ impl Io {
         }
         let payload = call.wait(Duration::ZERO)?;
         let raw = payload.as_ref().map(FramePayload::get).unwrap_or("{}");
-        let authorized: AuthResponse =
-            serde_json::from_str(raw).map_err(|e| Error::decode("the auth response", e, raw))?;
+        // The answer may quote the token, in any field or in words: it is
+        // shown without it.
+        let unreadable = |reason: &dyn std::fmt::Display| {
+            let raw = crate::secret::without(raw, token.expose());
+            Error::decode("the auth response", reason, &raw)
+        };
+        let authorized: AuthResponse = serde_json::from_str(raw).map_err(|e| unreadable(&e))?;
+        if authorized.user_id.trim().is_empty() {
+            return Err(unreadable(&"the userId is empty"));
+        }
         *lock(&inner.user_id) = authorized.user_id;
         Ok(())
     }

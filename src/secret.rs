@@ -42,10 +42,13 @@ const SECRET_PARAMS: [&str; 4] = ["token=", "access_token=", "password=", "secre
 
 /// JSON fields whose string values are secrets (an echoed `auth` request or
 /// token answer).
-const SECRET_FIELDS: [&str; 4] = [
+/// Matched against the text in lower case, so `accessToken` is found too.
+const SECRET_FIELDS: [&str; 6] = [
     "\"token\"",
     "\"access_token\"",
+    "\"accesstoken\"",
     "\"refresh_token\"",
+    "\"refreshtoken\"",
     "\"password\"",
 ];
 
@@ -56,6 +59,15 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     match redact_query_params(text) {
         Cow::Borrowed(text) => redact_json_fields(text),
         Cow::Owned(text) => Cow::Owned(redact_json_fields(&text).into_owned()),
+    }
+}
+
+/// `text` with every occurrence of `secret` (a token the client holds, say)
+/// replaced by `***`, wherever it is quoted.
+pub fn without<'a>(text: &'a str, secret: &str) -> Cow<'a, str> {
+    match !secret.is_empty() && text.contains(secret) {
+        true => Cow::Owned(text.replace(secret, "***")),
+        false => Cow::Borrowed(text),
     }
 }
 
@@ -190,6 +202,10 @@ mod tests {
             redact(r#"{"ACCESS_TOKEN":"eyJ.x.y","token_type":"JWE"}"#),
             r#"{"ACCESS_TOKEN":"***","token_type":"JWE"}"#
         );
+        assert_eq!(
+            redact(r#"{"accessToken":"a","refreshToken":"r"}"#),
+            r#"{"accessToken":"***","refreshToken":"***"}"#
+        );
         // Cut short, or not a string: nothing is shown, or nothing to hide.
         assert_eq!(redact(r#"{"token":"eyJ.x"#), r#"{"token":"***"#);
         assert_eq!(
@@ -200,6 +216,19 @@ mod tests {
         assert_eq!(
             redact(r#"{"token":"t","url":"/f?token=u"}"#),
             r#"{"token":"***","url":"/f?token=***"}"#
+        );
+    }
+
+    #[test]
+    fn a_known_secret_is_hidden_wherever_it_is_quoted() {
+        assert_eq!(
+            without(r#"{"message":"bad token tok-1 (tok-1)"}"#, "tok-1"),
+            r#"{"message":"bad token *** (***)"}"#
+        );
+        assert_eq!(without("nothing here", "tok-1"), "nothing here");
+        assert_eq!(
+            without("an empty secret hides nothing", ""),
+            "an empty secret hides nothing"
         );
     }
 

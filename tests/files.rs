@@ -1296,19 +1296,9 @@ fn uploads_carry_a_content_length_not_chunks_and_downloads_follow_the_configured
     assert_eq!(relay.requests("GET /bridge/api/client/v1/files?").len(), 1);
 }
 
-/// A one-shot HTTP server answering a GET with a raw response.
+/// A download URL served once with a raw response.
 fn raw_http(response: Vec<u8>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        let (mut tcp, _) = listener.accept().unwrap();
-        let mut head = Vec::new();
-        let mut byte = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") && tcp.read(&mut byte).unwrap_or(0) == 1 {
-            head.push(byte[0]);
-        }
-        let _ = tcp.write_all(&response);
-    });
+    let (addr, _) = support::http::one_shot(response);
     format!("http://{addr}/bridge/api/client/v1/files?file_id=f&token=secret")
 }
 
@@ -1396,6 +1386,21 @@ fn downloads_of_the_wrong_length_are_refused_and_leave_no_file() {
     let e = client.download("f", &mut Vec::new()).unwrap_err();
     assert!(!format!("{e} {e:?}").contains("secret"));
     assert_eq!(e.api_code(), Some(ApiErrorCode::FileNotFound));
+    client.close();
+    server.finish();
+}
+
+#[test]
+fn a_download_redirected_elsewhere_is_refused_and_not_followed() {
+    let (elsewhere, asked) = support::http::one_shot(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nNOT-YOURS!".to_vec(),
+    );
+    let redirect = support::http::redirect(&format!("http://{elsewhere}/f"));
+    let (client, server) = file_server(10, raw_http(redirect));
+    let mut got = Vec::new();
+    let e = client.download("f", &mut got).unwrap_err();
+    assert!(e.to_string().contains("302"), "{e}");
+    assert!(got.is_empty() && !asked.load(std::sync::atomic::Ordering::SeqCst));
     client.close();
     server.finish();
 }

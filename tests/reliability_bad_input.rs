@@ -203,3 +203,61 @@ fn an_event_whose_payload_is_not_json_is_acknowledged_and_kept_as_text() {
     bot.close();
     server.finish();
 }
+
+#[test]
+fn an_unreadable_auth_answer_is_shown_without_the_token() {
+    const TOKEN: &str = "tok-SECRET-1";
+    for (answer, reason) in [
+        (
+            json!({"message": format!("bad token {TOKEN}"), "accessToken": TOKEN}),
+            "missing field `userId`",
+        ),
+        (json!({"userId": " "}), "the userId is empty"),
+    ] {
+        let server = Script::serve(vec![script(move |peer| {
+            let auth = peer.recv();
+            assert_eq!(auth["method"], "auth");
+            peer.reply(&auth, answer);
+            let _ = peer.ws.read();
+        })]);
+        let e = Client::builder(&server.url)
+            .token(TOKEN)
+            .reconnect(ReconnectPolicy::disabled())
+            .connect()
+            .unwrap_err();
+        let shown = format!("{e} {e:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+        match e {
+            Error::Decode {
+                what, reason: why, ..
+            } => {
+                assert_eq!(what, "the auth response");
+                assert!(why.starts_with(reason), "{why}");
+            }
+            other => panic!("{other:?}"),
+        }
+        server.finish();
+    }
+}
+
+#[test]
+fn a_token_endpoint_that_redirects_is_an_http_error_and_is_not_followed() {
+    let token = r#"{"access_token":"not-yours","expires_in":3600000}"#;
+    let (elsewhere, asked) = support::http::one_shot(
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{token}",
+            token.len()
+        )
+        .into_bytes(),
+    );
+    let (origin, _) = support::http::one_shot(support::http::redirect(&format!(
+        "http://{elsewhere}/bridge/api/client/v1/oauth/token"
+    )));
+    let e = Client::builder(format!("http://{origin}"))
+        .credentials("bot", "pw")
+        .reconnect(ReconnectPolicy::disabled())
+        .connect()
+        .unwrap_err();
+    assert!(matches!(e, Error::Http { status: 302, .. }), "{e:?}");
+    assert!(!asked.load(std::sync::atomic::Ordering::SeqCst));
+}
