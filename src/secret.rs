@@ -41,8 +41,8 @@ impl From<String> for Secret {
 const SECRET_PARAMS: [&str; 4] = ["token=", "access_token=", "password=", "secret="];
 
 /// JSON fields whose string values are secrets (an echoed `auth` request or
-/// token answer).
-/// Matched against the text in lower case, so `accessToken` is found too.
+/// token answer), in lower case: they are matched against the text in lower
+/// case, so `accessToken` is found too.
 const SECRET_FIELDS: [&str; 6] = [
     "\"token\"",
     "\"access_token\"",
