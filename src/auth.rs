@@ -291,7 +291,7 @@ pub fn http_status(status: u16, url: &str, body: &str) -> Error {
 }
 
 /// At most 300 characters of a server's text, secrets redacted.
-fn excerpt(text: &str) -> String {
+pub(crate) fn excerpt(text: &str) -> String {
     let text = crate::secret::redact(text);
     let mut excerpt: String = text.chars().take(300).collect();
     if excerpt.len() < text.len() {

@@ -882,6 +882,22 @@ impl Inner {
         }
     }
 
+    /// `text` (a server's words: a close reason, say) with the secrets it
+    /// may quote hidden: this client's token and password, wherever they
+    /// are, and secret fields and query parameters.
+    fn without_secrets(&self, text: &str) -> String {
+        let token = lock(&self.token).clone();
+        let token = token.as_ref().map_or("", |t| t.expose());
+        let password = self
+            .config
+            .credentials
+            .as_ref()
+            .map_or("", |c| c.password.expose());
+        let text = crate::secret::without(text, token);
+        let text = crate::secret::without(&text, password);
+        crate::secret::redact(&text).into_owned()
+    }
+
     /// The token to authenticate with: the cached one, or a new one from the
     /// credentials when there is none or it is about to expire.
     fn current_token(&self, force_new: bool) -> Result<Token> {
@@ -1052,6 +1068,7 @@ impl Io {
             });
             if let Err(e) = turned {
                 if !call.slot.is_filled() {
+                    let e = inner.without_secrets(&e.to_string());
                     return Err(Error::Connect(format!("during authentication: {e}")));
                 }
                 // The answer came with the end of the connection (a server
@@ -1179,7 +1196,7 @@ impl Io {
             }) {
                 Ok(turn) if turn.received => last_received = Instant::now(),
                 Ok(_) => {}
-                Err(e) => return ended(e.to_string()),
+                Err(e) => return ended(self.inner.without_secrets(&e.to_string())),
             }
             let now = Instant::now();
             if let Some(idle) = config.idle_timeout {

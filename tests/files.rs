@@ -1406,6 +1406,26 @@ fn a_download_redirected_elsewhere_is_refused_and_not_followed() {
 }
 
 #[test]
+fn a_download_whose_body_stalls_is_an_http_timeout() {
+    let (addr, hold) =
+        support::http::then_silent(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello".to_vec());
+    let url = format!("http://{addr}/bridge/api/client/v1/files?file_id=f&token=secret");
+    let (client, server) = file_server(10, url);
+    let limit = Duration::from_millis(500);
+    let e = client
+        .with_timeout(limit)
+        .download("f", &mut Vec::new())
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Timeout { kind: TimeoutKind::Http, after } if after == limit),
+        "{e:?}"
+    );
+    drop(hold);
+    client.close();
+    server.finish();
+}
+
+#[test]
 fn files_move_over_tls_with_the_clients_trust_settings() {
     let emu = emulator_with(Emulator::builder().tls_generated());
     let chat = chat(&emu);

@@ -220,11 +220,7 @@ fn an_unreadable_auth_answer_is_shown_without_the_token() {
             peer.reply(&auth, answer);
             let _ = peer.ws.read();
         })]);
-        let e = Client::builder(&server.url)
-            .token(TOKEN)
-            .reconnect(ReconnectPolicy::disabled())
-            .connect()
-            .unwrap_err();
+        let e = server.client().token(TOKEN).connect().unwrap_err();
         let shown = format!("{e} {e:?}");
         assert!(!shown.contains("SECRET"), "{shown}");
         match e {
@@ -260,4 +256,46 @@ fn a_token_endpoint_that_redirects_is_an_http_error_and_is_not_followed() {
         .unwrap_err();
     assert!(matches!(e, Error::Http { status: 302, .. }), "{e:?}");
     assert!(!asked.load(std::sync::atomic::Ordering::SeqCst));
+}
+
+#[test]
+fn a_close_reason_quoting_the_token_is_shown_without_it() {
+    use tungstenite::protocol::frame::coding::CloseCode;
+    use tungstenite::protocol::CloseFrame;
+    const TOKEN: &str = "tok-SECRET-2";
+    let close = |peer: &mut support::peer::Peer, reason: String| {
+        let _ = peer.ws.close(Some(CloseFrame {
+            code: CloseCode::Policy,
+            reason: reason.into(),
+        }));
+        while peer.ws.read().is_ok() {}
+    };
+    // During the login.
+    let server = Script::serve(vec![script(move |peer| {
+        let auth = peer.recv();
+        close(
+            peer,
+            format!("bad token {}", auth["payload"]["token"].as_str().unwrap()),
+        );
+    })]);
+    let e = server.client().token(TOKEN).connect().unwrap_err();
+    let shown = format!("{e} {e:?}");
+    assert!(
+        shown.contains("bad token ***") && !shown.contains("SECRET"),
+        "{shown}"
+    );
+    server.finish();
+    // Once connected: the reason of the disconnection.
+    let server = Script::serve(vec![script(move |peer| {
+        peer.accept_auth("bot@srv");
+        close(peer, format!("token {TOKEN} revoked"));
+    })]);
+    let bot = server.client().token(TOKEN).connect().unwrap();
+    let reason = expect_disconnected(&bot.events());
+    assert!(
+        reason.contains("token *** revoked") && !reason.contains("SECRET"),
+        "{reason}"
+    );
+    bot.close();
+    server.finish();
 }

@@ -62,10 +62,14 @@ pub(crate) fn transport_error(e: ureq::Error, url: &str, limits: HttpLimits) -> 
     http_error(e, shown(url), limits)
 }
 
-/// An I/O error while a body moves: a timeout as [`Error::Timeout`], the
-/// rest as they are.
+/// An I/O error while a body moves: a timeout as [`Error::Timeout`] (ureq
+/// reports its own inside an I/O error), the rest as they are.
 pub(crate) fn body_error(e: std::io::Error, timeout: Duration) -> Error {
-    if e.kind() == std::io::ErrorKind::TimedOut {
+    let ureq_timeout = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<ureq::Error>())
+        .is_some_and(|inner| matches!(inner, ureq::Error::Timeout(_)));
+    if e.kind() == std::io::ErrorKind::TimedOut || ureq_timeout {
         Error::Timeout {
             kind: crate::error::TimeoutKind::Http,
             after: timeout,
@@ -93,7 +97,7 @@ pub(crate) fn refusal(transfer: Transfer, status: u16, body: &str, url: &str) ->
             transfer,
             status,
             code: ApiErrorCode::from_code(r.error),
-            description: r.error_description.unwrap_or_default(),
+            description: crate::auth::excerpt(&r.error_description.unwrap_or_default()),
         }
         .into(),
         Err(_) => http_status(status, url, body),
@@ -127,5 +131,31 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(shown("https://h/f?file_id=1&token=s"), "https://h/f");
+        // A description that quotes the URL with its token.
+        let quoting =
+            r#"{"error": 308, "error_description": "no file at /files?file_id=f&token=s3cr3t"}"#;
+        let e = refusal(Transfer::Download, 404, quoting, "http://h/x");
+        let shown = format!("{e} {e:?}");
+        assert!(
+            !shown.contains("s3cr3t") && shown.contains("token=***"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn a_timeout_inside_an_io_error_is_a_timeout() {
+        let limit = Duration::from_secs(3);
+        let wrapped = std::io::Error::other(ureq::Error::Timeout(ureq::Timeout::RecvBody));
+        assert!(matches!(
+            body_error(wrapped, limit),
+            Error::Timeout { kind: crate::error::TimeoutKind::Http, after } if after == limit
+        ));
+        let timed_out = std::io::Error::from(std::io::ErrorKind::TimedOut);
+        assert!(matches!(
+            body_error(timed_out, limit),
+            Error::Timeout { .. }
+        ));
+        let other = std::io::Error::other(ureq::Error::HostNotFound);
+        assert!(matches!(body_error(other, limit), Error::Io(_)));
     }
 }
