@@ -399,7 +399,14 @@ impl Shared {
     /// Records a failure seen outside the I/O thread (or before it serves
     /// the link) and wakes it: its next turn reports the failure.
     pub fn fail(&self, e: LinkError) {
-        log::debug!("socket failed outside the I/O thread: {e}");
+        match &e {
+            // The peer's words may quote a secret: the I/O thread reports
+            // them, without it.
+            LinkError::Closed(_) => {
+                log::debug!("socket closed by the peer, seen outside the I/O thread")
+            }
+            other => log::debug!("socket failed outside the I/O thread: {other}"),
+        }
         lock(&self.failure).get_or_insert(e);
         self.failed.store(true, Ordering::Release);
         self.wake();
