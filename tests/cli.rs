@@ -597,6 +597,22 @@ fn a_failed_download_leaves_the_named_file_as_it_was() {
 }
 
 /// Reads the child's stderr until a line contains `text`.
+/// `listen` for `count` events (20 s at most), its output piped.
+fn listening(emu: &Emulator, count: u32) -> Child {
+    tool(emu)
+        .args([
+            "listen",
+            "--count",
+            &count.to_string(),
+            "--idle-timeout",
+            "20",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("listen starts")
+}
+
 fn wait_for_stderr(child: &mut Child, text: &str) -> BufReader<std::process::ChildStderr> {
     let mut reader = BufReader::new(child.stderr.take().expect("stderr"));
     let mut line = String::new();
@@ -628,12 +644,7 @@ fn listen_prints_each_event_as_one_json_line() {
         ],
     )
     .json();
-    let mut child = tool(&emu)
-        .args(["listen", "--count", "2", "--idle-timeout", "20"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("listen starts");
+    let mut child = listening(&emu, 2);
     let _stderr = wait_for_stderr(&mut child, "waiting for events");
     let said = alice.send_message(&chat, "hi bot").expect("sent");
     alice
@@ -662,12 +673,7 @@ fn listen_stops_after_the_idle_timeout() {
 fn listen_prints_connection_events_without_counting_them() {
     let emu = emulator();
     let chat = chat_with_alice(&emu);
-    let mut child = tool(&emu)
-        .args(["listen", "--count", "1", "--idle-timeout", "20"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("listen starts");
+    let mut child = listening(&emu, 1);
     let mut stderr = wait_for_stderr(&mut child, "waiting for events");
     emu.faults().drop_connections();
     // Sent once the tool has logged in again: it is the one event counted.

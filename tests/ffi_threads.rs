@@ -57,6 +57,22 @@ fn wait_until_blocked(tid: &str) {
     }
 }
 
+/// Closes `client` from this thread: the call blocked in `waiter` must end
+/// with `TCB_STATUS_CLOSED` within `limit`. Frees the client.
+fn closing_ends(
+    client: *mut TcbClient,
+    waiter: std::thread::JoinHandle<(TcbStatus, Duration, String)>,
+    limit: Duration,
+) {
+    // SAFETY: valid handle.
+    assert_eq!(unsafe { tcb_client_close(client) }, TcbStatus::Ok);
+    let (status, waited, message) = waiter.join().unwrap();
+    assert_eq!(status, TcbStatus::Closed, "{message}");
+    assert!(waited < limit, "{waited:?}");
+    // SAFETY: the blocked thread has been joined.
+    unsafe { tcb_client_free(client) };
+}
+
 fn last_error() -> String {
     let mut message = ptr::null_mut();
     // SAFETY: `message` is a local pointer slot.
@@ -201,13 +217,7 @@ fn close_from_another_thread_ends_an_event_wait() {
     // Close must end the wait of a waiter blocked in next_event, long
     // before its 60 s.
     wait_until_blocked(&tid_rx.recv().unwrap());
-    // SAFETY: valid handle.
-    assert_eq!(unsafe { tcb_client_close(client) }, TcbStatus::Ok);
-    let (status, waited, message) = waiter.join().unwrap();
-    assert_eq!(status, TcbStatus::Closed, "{message}");
-    assert!(waited < Duration::from_secs(10), "{waited:?}");
-    // SAFETY: the waiter has been joined.
-    unsafe { tcb_client_free(client) };
+    closing_ends(client, waiter, Duration::from_secs(10));
 }
 
 #[test]
@@ -271,13 +281,7 @@ fn close_from_another_thread_ends_a_connect_under_way() {
         (status, started.elapsed(), last_error())
     });
     accepted_rx.recv_timeout(Duration::from_secs(10)).unwrap();
-    // SAFETY: valid handle.
-    assert_eq!(unsafe { tcb_client_close(client) }, TcbStatus::Ok);
-    let (status, waited, message) = connecting.join().unwrap();
-    assert_eq!(status, TcbStatus::Closed, "{message}");
-    assert!(waited < Duration::from_secs(5), "{waited:?}");
-    // SAFETY: the connecting thread has been joined.
-    unsafe { tcb_client_free(client) };
+    closing_ends(client, connecting, Duration::from_secs(5));
 }
 
 #[test]
