@@ -1080,10 +1080,9 @@ impl Io {
         let payload = call.wait(Duration::ZERO)?;
         let raw = payload.as_ref().map(FramePayload::get).unwrap_or("{}");
         // The answer may quote the token, in any field or in words: it is
-        // shown without it.
+        // shown without it (the token sent is the client's current one).
         let unreadable = |reason: &dyn std::fmt::Display| {
-            let raw = crate::secret::without(raw, token.expose());
-            Error::decode("the auth response", reason, &raw)
+            Error::decode("the auth response", reason, &inner.without_secrets(raw))
         };
         let authorized: AuthResponse = serde_json::from_str(raw).map_err(|e| unreadable(&e))?;
         if authorized.user_id.trim().is_empty() {
