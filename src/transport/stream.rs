@@ -29,7 +29,8 @@ pub struct Tcp {
 }
 
 impl Tcp {
-    /// `socket` with no deadline.
+    /// `socket` with no deadline (the emulator's sockets).
+    #[cfg(any(test, feature = "emulator"))]
     pub fn new(socket: TcpStream) -> Tcp {
         Tcp {
             socket,
@@ -170,7 +171,8 @@ impl Intake {
 }
 
 impl Stream {
-    /// A plain TCP stream.
+    /// A plain TCP stream with no deadline (the emulator's sockets).
+    #[cfg(any(test, feature = "emulator"))]
     pub fn plain(tcp: TcpStream) -> Stream {
         Stream::Plain(Tcp::new(tcp), Intake::default())
     }
