@@ -720,20 +720,48 @@ fn listen_that_stays_disconnected_fails_after_the_idle_timeout() {
     assert!(said.contains("still disconnected"), "{said}");
 }
 
-/// Kills the child when the test ends, passing or not.
+/// Stops the child when the test ends, passing or not: SIGTERM, as a user
+/// stops it (so that it cleans up), and SIGKILL if that does not end it.
 struct Running(Child);
+
+impl Running {
+    /// Sends `signal` (`-INT`, `-TERM`, ...) and waits up to 10 s for the
+    /// exit status.
+    fn signal(&mut self, signal: &str) -> Option<std::process::ExitStatus> {
+        let sent = Command::new("kill")
+            .args([signal, &self.0.id().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while sent && Instant::now() < deadline {
+            match self.0.try_wait() {
+                Ok(Some(status)) => return Some(status),
+                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+                Err(_) => break,
+            }
+        }
+        None
+    }
+}
 
 impl Drop for Running {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        if self.signal("-TERM").is_none() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
     }
 }
 
 /// Starts `trueconf-bot emulator ARGS` in the background and reads its
-/// first stdout line (JSON); the process is killed when the handle drops.
+/// first stdout line (JSON); the process is stopped when the handle drops.
 fn start_emulator_command(args: &[&str]) -> (Running, Value) {
-    let child = bare()
+    start_emulator_command_with(bare(), args)
+}
+
+/// [`start_emulator_command`] with `cmd` (`bare()` plus settings).
+fn start_emulator_command_with(mut cmd: Command, args: &[&str]) -> (Running, Value) {
+    let child = cmd
         .arg("emulator")
         .args(args)
         .stdout(Stdio::piped())
@@ -805,6 +833,47 @@ fn the_emulator_command_prints_its_url_first_and_serves_bots() {
     )
     .json();
     assert!(sent["messageId"].is_string());
+}
+
+#[test]
+fn the_emulator_command_stops_on_a_signal_and_removes_the_files_sent_to_it() {
+    for (signal, code) in [("-INT", 130), ("-TERM", 143)] {
+        let tmp = TempDir::new(&format!("emulator-stop{signal}"));
+        let mut cmd = bare();
+        cmd.env("TMPDIR", tmp.path());
+        let (mut running, listening) =
+            start_emulator_command_with(cmd, &["--bind", "127.0.0.1:0", "--user", "bot:pw"]);
+        let url = str_of(&listening, "listening").to_owned();
+        let file = tmp.path().join("report.csv");
+        std::fs::write(&file, b"a,b\n1,2\n").expect("written");
+        let chat = run(tool_at(&url, "bot", "pw"), &["group", "Reports"]).json();
+        run(
+            tool_at(&url, "bot", "pw"),
+            &[
+                "send-file",
+                str_of(&chat, "chatId"),
+                &file.to_string_lossy(),
+            ],
+        )
+        .json();
+        std::fs::remove_file(&file).expect("removed");
+        let stored = |dir: &Path| -> Vec<PathBuf> {
+            std::fs::read_dir(dir)
+                .expect("listed")
+                .map(|e| e.expect("entry").path())
+                .collect()
+        };
+        let kept = stored(tmp.path());
+        assert_eq!(kept.len(), 1, "the emulator's files directory: {kept:?}");
+        assert!(
+            !stored(&kept[0]).is_empty(),
+            "the file is stored in {kept:?}"
+        );
+
+        let status = running.signal(signal).expect("the emulator ends");
+        assert_eq!(status.code(), Some(code), "{signal}");
+        assert_eq!(stored(tmp.path()), Vec::<PathBuf>::new(), "{signal}");
+    }
 }
 
 #[test]

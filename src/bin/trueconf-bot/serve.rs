@@ -9,9 +9,11 @@ use trueconf_bot::emulator::{Emulator, EmulatorBuilder};
 
 /// Starts the emulator, prints `{"listening": URL, "websocket": WS_URL}`
 /// (plus `"caCert": FILE` with `--ca-out`) as the first stdout line, and
-/// serves until the process is interrupted (Ctrl-C ends it). With `--ca-out`
-/// the CA file is complete before that line appears.
+/// serves until SIGINT (Ctrl-C) or SIGTERM, then stops the emulator, which
+/// removes the files uploaded to it. With `--ca-out` the CA file is complete
+/// before that line appears.
 pub fn run(args: EmulatorArgs) -> Result<(), Failure> {
+    crate::interrupt::watch_for_this_thread()?;
     let mut users = args.accounts().map_err(Failure::usage)?;
     if users.is_empty() {
         users = ["bot", "alice"]
@@ -62,9 +64,9 @@ pub fn run(args: EmulatorArgs) -> Result<(), Failure> {
     } else if args.tls {
         note("the certificate is generated: clients need --insecure (or --ca-out to save its CA)");
     }
-    loop {
-        std::thread::park();
-    }
+    crate::interrupt::until_signal();
+    drop(emulator);
+    Ok(())
 }
 
 /// The first stdout line: where the emulator serves, in that order.
