@@ -146,9 +146,7 @@ impl Client {
     /// An `errorCode` answer becomes [`Error::Api`] (one whose code cannot
     /// be read as a code, [`Error::Decode`]).
     pub fn call(&self, method: &str, payload: serde_json::Value) -> Result<serde_json::Value> {
-        if method.is_empty() {
-            return Err(crate::protocol::InvalidInput::new("method", "must not be empty").into());
-        }
+        check_call(method, &payload)?;
         with_json(&payload, |json| {
             self.call_raw(Cow::Owned(method.to_string()), json)
         })
@@ -175,9 +173,7 @@ impl Client {
         method: &str,
         payload: serde_json::Value,
     ) -> Result<Pending<serde_json::Value>> {
-        if method.is_empty() {
-            return Err(crate::protocol::InvalidInput::new("method", "must not be empty").into());
-        }
+        check_call(method, &payload)?;
         with_json(&payload, |json| {
             self.send_raw(Cow::Owned(method.to_string()), json)
         })
@@ -220,7 +216,9 @@ impl Client {
     /// Closes the connection (close frame 1000) and stops the I/O thread.
     /// Calls in flight and later calls fail with [`Error::Closed`]; so do
     /// file uploads and downloads under way, at their next read of the
-    /// body. The event stream ends once drained.
+    /// body. The event stream ends once drained: events that arrived before
+    /// the close stay readable (and in memory) until read, or until the
+    /// last handle of the client is dropped.
     ///
     /// Returns within about 2 s even if the I/O thread is in the middle of
     /// a reconnect step that cannot be interrupted (DNS, TCP, TLS, the
@@ -257,11 +255,69 @@ pub struct ClientBuilder {
     rewrite_download_urls: bool,
 }
 
+/// The deepest nesting of a [`Client::call`] payload: with its frame, the
+/// 127 levels that serde_json reads (parsers of servers refuse deeper
+/// frames too, and encoding much deeper ones would exhaust the stack).
+const MAX_PAYLOAD_DEPTH: usize = 126;
+
+/// Checks a [`Client::call`]: a method name, and a payload that can be
+/// encoded without exhausting the stack.
+fn check_call(method: &str, payload: &serde_json::Value) -> Result<()> {
+    use serde_json::Value;
+    if method.is_empty() {
+        return Err(crate::protocol::InvalidInput::new("method", "must not be empty").into());
+    }
+    // Depth first, without recursion.
+    let mut open = vec![(payload, 1)];
+    while let Some((value, depth)) = open.pop() {
+        let len = match value {
+            Value::Array(items) => items.len(),
+            Value::Object(fields) => fields.len(),
+            _ => continue,
+        };
+        if depth > MAX_PAYLOAD_DEPTH {
+            return Err(crate::protocol::InvalidInput::new(
+                "payload",
+                format!("nests deeper than {MAX_PAYLOAD_DEPTH} levels"),
+            )
+            .into());
+        }
+        open.reserve(len);
+        match value {
+            Value::Array(items) => open.extend(items.iter().map(|v| (v, depth + 1))),
+            Value::Object(fields) => open.extend(fields.values().map(|v| (v, depth + 1))),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The largest CA file read: far more than any bundle of certificates.
+const MAX_PEM_FILE: u64 = 16 << 20;
+
+/// The text of a PEM file: a regular file (not a FIFO or a device, which
+/// could block or never end) of at most [`MAX_PEM_FILE`] bytes.
+fn read_pem_file(path: &Path) -> std::result::Result<Vec<u8>, String> {
+    use std::io::Read;
+    let metadata = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !metadata.is_file() {
+        return Err("not a regular file".into());
+    }
+    let mut pem = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_PEM_FILE + 1).read_to_end(&mut pem))
+        .map_err(|e| e.to_string())?;
+    if pem.len() as u64 > MAX_PEM_FILE {
+        return Err(format!("larger than {} MiB", MAX_PEM_FILE >> 20));
+    }
+    Ok(pem)
+}
+
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("url", &self.display_url())
-            .field("ws_path", &self.ws_path)
+            .field("ws_path", &crate::secret::redact(&self.ws_path))
             .field("tls", &self.tls)
             .field("credentials", &self.credentials)
             .field("token", &self.token)
@@ -320,7 +376,8 @@ impl ClientBuilder {
         self
     }
 
-    /// The WebSocket path (default `/websocket/chat_bot/`).
+    /// The WebSocket path (default `/websocket/chat_bot/`); it must start
+    /// with `/` (`connect` says so otherwise).
     pub fn ws_path(mut self, path: impl Into<String>) -> Self {
         self.ws_path = path.into();
         self
@@ -339,14 +396,15 @@ impl ClientBuilder {
         self
     }
 
-    /// Trusts the CA certificates of a PEM file.
+    /// Trusts the CA certificates of a PEM file (a regular file of at most
+    /// 16 MiB).
     pub fn ca_cert_file(self, path: impl AsRef<Path>) -> Self {
         let path = path.as_ref();
-        match std::fs::read(path) {
+        match read_pem_file(path) {
             Ok(pem) => self.ca_cert_pem(pem),
-            Err(e) => {
+            Err(why) => {
                 let mut this = self;
-                this.ca_error = Some(format!("cannot read {}: {e}", path.display()));
+                this.ca_error = Some(format!("cannot read {}: {why}", path.display()));
                 this
             }
         }
@@ -457,6 +515,12 @@ impl ClientBuilder {
             return Err(Error::Config(e));
         }
         let endpoint = Endpoint::parse(&self.url)?;
+        if !self.ws_path.starts_with('/') {
+            return Err(Error::Config(format!(
+                "ws_path {:?} must start with '/'",
+                crate::secret::redact(&self.ws_path)
+            )));
+        }
         for (setting, every) in [
             ("keepalive", self.keepalive),
             ("idle_timeout", self.idle_timeout),

@@ -65,6 +65,46 @@ fn call_round_trip_and_error_code() {
 }
 
 #[test]
+fn a_call_payload_nested_too_deep_is_refused_before_the_wire() {
+    let server = Script::serve(vec![script(|peer| {
+        peer.accept_auth("bot@srv");
+        // 126 levels go out (127 with the frame); the refused payloads
+        // never do.
+        let req = peer.recv();
+        assert_eq!(req["method"], "getChats");
+        peer.reply(&req, json!({}));
+        let req = peer.recv();
+        assert_eq!(req["method"], "echo");
+        assert_eq!(req["payload"], json!({"n": 1}));
+        peer.reply(&req, json!({"n": 1}));
+        let _ = peer.recv_message();
+    })]);
+    let c = client(&server.url);
+    let nested =
+        |depth: usize| (1..depth).fold(json!([]), |inner, _| serde_json::Value::Array(vec![inner]));
+    assert_eq!(c.call("getChats", nested(126)).unwrap(), json!({}));
+    // Encoding 5,000 levels recursively would overflow a test's stack.
+    for depth in [127, 5_000] {
+        match c.call("getChats", nested(depth)) {
+            Err(Error::Invalid(e)) => {
+                assert_eq!(
+                    e.to_string(),
+                    "invalid payload: nests deeper than 126 levels"
+                )
+            }
+            other => panic!("{depth}: {other:?}"),
+        }
+        assert!(matches!(
+            c.call_pending("getChats", nested(depth)),
+            Err(Error::Invalid(_))
+        ));
+    }
+    assert_eq!(c.call("echo", json!({"n": 1})).unwrap(), json!({"n": 1}));
+    c.close();
+    server.finish();
+}
+
+#[test]
 fn ids_increase_and_out_of_order_responses_reach_their_callers() {
     let server = Script::serve(vec![script(|peer| {
         peer.accept_auth("bot@srv");

@@ -447,6 +447,35 @@ fn send_file_from_a_path_with_caption_reply_and_download_to_path() {
 }
 
 #[test]
+fn sending_anything_but_a_regular_file_is_refused_without_blocking() {
+    let emu = emulator();
+    let chat = chat(&emu);
+    let client = connect(emu.url());
+    let fifo = support::fifo("send");
+    let dir = temp_dir("not-a-file");
+    for path in [fifo.clone(), dir.clone(), "/dev/zero".into()] {
+        // On a thread: opening a FIFO for reading blocks until a writer comes.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (client, chat, at) = (client.clone(), chat.clone(), path.clone());
+        std::thread::spawn(move || {
+            let _ = tx.send(client.send_file(&chat, &at).map(|_| ()));
+        });
+        let result = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("an answer, not a hang");
+        match result {
+            Err(Error::Invalid(e)) => {
+                assert!(e.to_string().contains("is not a file"), "{e}")
+            }
+            other => panic!("{}: {other:?}", path.display()),
+        }
+    }
+    assert!(sent(&emu, "sendFile").is_empty());
+    let _ = std::fs::remove_file(fifo);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn previews_upload_and_download_byte_exact() {
     let emu = emulator();
     let chat = chat(&emu);

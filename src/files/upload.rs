@@ -52,7 +52,8 @@ impl<'a> UploadPart<'a> {
     }
 
     /// The file at `path`: its size is read from the open file, its name is
-    /// the path's last component.
+    /// the path's last component. Anything but a regular file (a directory,
+    /// a FIFO, a device) is [`Error::Invalid`].
     pub fn open(path: impl AsRef<Path>) -> Result<UploadPart<'static>> {
         let path = path.as_ref();
         let name = path
@@ -61,6 +62,13 @@ impl<'a> UploadPart<'a> {
             .ok_or_else(|| {
                 InvalidInput::new("path", format!("{} does not name a file", path.display()))
             })?;
+        let not_a_file =
+            || InvalidInput::new("path", format!("{} is not a file", path.display())).into();
+        // Checked before opening too: opening a FIFO blocks until a writer
+        // comes.
+        if std::fs::metadata(path).is_ok_and(|meta| !meta.is_file()) {
+            return Err(not_a_file());
+        }
         let file = File::open(path).map_err(|e| {
             Error::Io(std::io::Error::new(
                 e.kind(),
@@ -69,9 +77,7 @@ impl<'a> UploadPart<'a> {
         })?;
         let meta = file.metadata()?;
         if !meta.is_file() {
-            return Err(
-                InvalidInput::new("path", format!("{} is not a file", path.display())).into(),
-            );
+            return Err(not_a_file());
         }
         Ok(UploadPart::new(file, meta.len(), name))
     }

@@ -33,15 +33,23 @@ impl Endpoint {
             "http" | "ws" => false,
             _ => return Err(bad("the scheme must be http or https")),
         };
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-        if authority.contains('@') {
+        // A raw `?` or `#` in a password still comes before the `@`.
+        if rest.split('/').next().unwrap_or("").contains('@') {
             return Err(bad("credentials in the URL are not supported"));
         }
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
         let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
             let (h, after) = v6.split_once(']').ok_or_else(|| bad("unclosed '['"))?;
+            if !after.is_empty() && !after.starts_with(':') {
+                return Err(bad("expected a port or nothing after ']'"));
+            }
             (h.to_string(), after.strip_prefix(':'))
+        } else if authority.matches(':').count() > 1 {
+            return Err(bad(
+                "an IPv6 address needs brackets, as in http://[::1]:4309",
+            ));
         } else {
-            match authority.rsplit_once(':') {
+            match authority.split_once(':') {
                 Some((h, p)) => (h.to_string(), Some(p)),
                 None => (authority.to_string(), None),
             }
@@ -51,7 +59,7 @@ impl Endpoint {
         }
         let port = match port {
             Some(p) => match p.parse::<u16>() {
-                Ok(port) if port > 0 => port,
+                Ok(port) if port > 0 && p.bytes().all(|b| b.is_ascii_digit()) => port,
                 _ => return Err(bad("the port must be a number from 1 to 65535")),
             },
             None if secure => 443,
@@ -115,19 +123,19 @@ impl fmt::Debug for Endpoint {
 /// A server URL as error messages show it: the scheme and the host part
 /// only, with any user info masked. The path and query are dropped (they
 /// are ignored anyway, and a query may carry a token); so is a password
-/// written before the host.
+/// written before the host, whatever characters it holds (everything up to
+/// the last `@` is masked).
 pub(crate) fn shown(url: &str) -> String {
     let url = url.trim();
     let (scheme, rest) = match url.split_once("://") {
         Some((scheme, rest)) => (Some(scheme), rest),
         None => (None, url),
     };
-    // User info may hold a `/` (a password): mask up to the last `@`
-    // before the query, wherever the path seems to start.
-    let before_query = rest.split(['?', '#']).next().unwrap_or("");
-    let authority = match before_query.rsplit_once('@') {
-        Some((_, after)) => format!("***@{}", after.split('/').next().unwrap_or("")),
-        None => before_query.split('/').next().unwrap_or("").to_string(),
+    // User info may hold a `/`, `?` or `#` (a password): mask up to the
+    // last `@`, wherever the path or query seem to start.
+    let authority = match rest.rsplit_once('@') {
+        Some((_, after)) => format!("***@{}", after.split(['/', '?', '#']).next().unwrap_or("")),
+        None => rest.split(['/', '?', '#']).next().unwrap_or("").to_string(),
     };
     match scheme {
         Some(scheme) => format!("{scheme}://{authority}"),
@@ -165,9 +173,19 @@ mod tests {
             "http://h:99999",
             "http://h:0",
             "http://u:p@h",
+            "http://h:+80",
+            "http://[::1]garbage",
+            "http://[::1]:",
         ] {
             assert!(Endpoint::parse(bad).is_err(), "{bad}");
         }
+        let message = |url: &str| Endpoint::parse(url).unwrap_err().to_string();
+        assert!(
+            message("http://fe80::1")
+                .ends_with("an IPv6 address needs brackets, as in http://[::1]:4309"),
+            "{}",
+            message("http://fe80::1")
+        );
     }
 
     #[test]
@@ -188,6 +206,16 @@ mod tests {
             "configuration error: server URL \"https://***@video.example.com\": \
              the port must be a number from 1 to 65535"
         );
+        for url in [
+            "https://bot:hunter?2@video.example.com",
+            "https://bot:hunter#2@video.example.com/x",
+        ] {
+            assert_eq!(
+                message(url),
+                "configuration error: server URL \"https://***@video.example.com\": \
+                 credentials in the URL are not supported"
+            );
+        }
         assert_eq!(
             message("bot:pw@video.example.com?token=SECRET"),
             "configuration error: server URL \"***@video.example.com\": \

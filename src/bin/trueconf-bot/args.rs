@@ -395,7 +395,11 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
     if secs <= 0.0 {
         return Err("must be more than 0 seconds".into());
     }
-    Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
+    match Duration::try_from_secs_f64(secs) {
+        // Less than a nanosecond rounds to nothing.
+        Ok(d) if d.is_zero() => Err("must be at least 1 nanosecond".into()),
+        other => other.map_err(|e| e.to_string()),
+    }
 }
 
 #[cfg(test)]
@@ -431,6 +435,10 @@ mod tests {
     fn seconds_and_accounts_parse() {
         assert_eq!(parse_secs("0.5"), Ok(Duration::from_millis(500)));
         assert!(parse_secs("0").is_err() && parse_secs("x").is_err());
+        assert_eq!(
+            parse_secs("1e-12"),
+            Err("must be at least 1 nanosecond".into())
+        );
         let a = parse_account("bot:pa:ss").unwrap().unwrap();
         assert_eq!((a.login.as_str(), a.password.as_str()), ("bot", "pa:ss"));
         for bad in ["bot", ":pw", "bot@x:pw", "bot:"] {
