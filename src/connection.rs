@@ -31,7 +31,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use tungstenite::protocol::frame::coding::CloseCode;
@@ -205,8 +205,11 @@ impl Drop for ProgressWatch {
 pub(crate) struct Call {
     id: u64,
     slot: Arc<Slot<Reply>>,
-    /// The link the request went out on: waiting may lead its reads.
-    link: Arc<Link>,
+    /// The link the request went out on: waiting may lead its reads. Weak,
+    /// so that a call kept after its link ended does not keep the link's
+    /// socket open; a link is dropped only after its calls were answered
+    /// or failed (see [`Io::teardown`]).
+    link: Weak<Link>,
     method: Cow<'static, str>,
     inner: Arc<Inner>,
 }
@@ -253,10 +256,11 @@ impl Call {
         deadline: Instant,
         timeout: Duration,
     ) -> Result<Option<FramePayload>> {
-        let leader = match self.slot.is_filled() {
+        let link = match self.slot.is_filled() {
             true => None,
-            false => self.link.shared.try_lead(),
+            false => self.link.upgrade(),
         };
+        let leader = link.as_ref().and_then(|link| link.shared.try_lead());
         self.wait_led(deadline, timeout, leader)
     }
 
@@ -287,12 +291,16 @@ impl Call {
                         Led::Failed => self.slot.wait_until(deadline),
                     }
                 }
-                None => {
-                    self.link.shared.park();
-                    let reply = self.slot.wait_until(deadline);
-                    self.link.shared.unpark();
-                    reply
-                }
+                None => match self.link.upgrade() {
+                    Some(link) => {
+                        link.shared.park();
+                        let reply = self.slot.wait_until(deadline);
+                        link.shared.unpark();
+                        reply
+                    }
+                    // Ended: its calls were failed already.
+                    None => self.slot.wait_until(deadline),
+                },
             },
         };
         let reply = match reply {
@@ -316,7 +324,10 @@ impl Call {
                 Ok(Some(code)) => {
                     let code = ApiErrorCode::from_code(code);
                     if self.method != "auth" && is_deauthorized(code) {
-                        self.inner.request_reauth(code, &self.link);
+                        // A link already gone needs no new session.
+                        if let Some(link) = self.link.upgrade() {
+                            self.inner.request_reauth(code, &link);
+                        }
                     }
                     Err(Error::Api {
                         method: self.method.to_string(),
@@ -426,7 +437,7 @@ impl Inner {
                 other => other,
             })?;
             let leader = link.shared.try_lead();
-            if let Some(call) = self.queue(link.clone(), method.clone(), payload_json, false) {
+            if let Some(call) = self.queue(&link, method.clone(), payload_json, false) {
                 return call.wait_led(deadline, timeout, leader);
             }
             // The link died before anything was written: wait for the next.
@@ -443,7 +454,7 @@ impl Inner {
     ) -> Result<Call> {
         loop {
             let link = self.wait_link(deadline)?;
-            if let Some(call) = self.queue(link, method.clone(), payload_json, true) {
+            if let Some(call) = self.queue(&link, method.clone(), payload_json, true) {
                 return Ok(call);
             }
             // The link died before anything was written: wait for the next.
@@ -456,7 +467,7 @@ impl Inner {
     /// flight already (see [`Shared::enqueue_batched`]).
     fn queue(
         self: &Arc<Self>,
-        link: Arc<Link>,
+        link: &Arc<Link>,
         method: Cow<'static, str>,
         payload_json: &[u8],
         batch: bool,
@@ -482,7 +493,7 @@ impl Inner {
         Some(Call {
             id,
             slot,
-            link,
+            link: Arc::downgrade(link),
             method,
             inner: self.clone(),
         })
@@ -1045,7 +1056,7 @@ impl Io {
         let call = Call {
             id,
             slot,
-            link: link.clone(),
+            link: Arc::downgrade(link),
             method: Cow::Borrowed("auth"),
             inner: inner.clone(),
         };

@@ -105,6 +105,54 @@ fn a_call_payload_nested_too_deep_is_refused_before_the_wire() {
 }
 
 #[test]
+fn a_call_kept_after_its_connection_ended_does_not_keep_the_socket_open() {
+    let server = Script::serve(vec![
+        script(|peer| {
+            peer.accept_auth("bot@srv");
+            let _unanswered = peer.recv();
+            // The connection ends here, without a close frame.
+        }),
+        script(|peer| {
+            peer.accept_auth("bot@srv");
+            let _ = peer.recv_message();
+        }),
+    ]);
+    let port: u16 = server.url.rsplit(':').next().unwrap().parse().unwrap();
+    let c = server
+        .client()
+        .reconnect(ReconnectPolicy::backoff(
+            Duration::from_millis(10),
+            Duration::from_millis(10),
+        ))
+        .connect()
+        .expect("connect");
+    let first = support::sockets_to(port);
+    assert_eq!(first.len(), 1, "{first:?}");
+    let events = c.events();
+    let kept = c.send_message_pending("chat", "lost").unwrap();
+    loop {
+        match events.recv_timeout(Duration::from_secs(10)) {
+            Ok(Some(Event::Reconnected)) => break,
+            Ok(Some(_)) => continue,
+            other => panic!("no reconnect: {other:?}"),
+        }
+    }
+    // The first connection's socket is closed although `kept` still
+    // refers to that connection.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while support::open_sockets().contains(&first[0]) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first connection's socket is still open"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(matches!(kept.wait(), Err(Error::ConnectionLost { .. })));
+    c.close();
+    server.finish();
+}
+
+#[test]
 fn ids_increase_and_out_of_order_responses_reach_their_callers() {
     let server = Script::serve(vec![script(|peer| {
         peer.accept_auth("bot@srv");
