@@ -27,10 +27,14 @@ typedef enum TcbStatus {
   // The server answered with an `errorCode`: see `tcb_last_error_code`.
   TCB_STATUS_API = 2,
   // A limit ran out: connecting or logging in (`tcb_client_connect`), a
-  // request's timeout, or no event within the time given to
-  // `tcb_client_next_event`.
+  // request's timeout, an HTTP transfer's, a file that did not finish
+  // uploading to the server within the request timeout, or no event
+  // within the time given to `tcb_client_next_event`.
   TCB_STATUS_TIMEOUT = 3,
-  // The client is closed.
+  // The client is closed: by `tcb_client_close`, or (for
+  // `tcb_client_next_event`, once the events are read) because it
+  // stopped on its own, when calls fail with `TCB_STATUS_CONNECTION`
+  // and the message says why.
   TCB_STATUS_CLOSED = 4,
   // The handle is in the wrong state for the call: configuring a connected
   // client, or a request before `tcb_client_connect`.
@@ -38,7 +42,8 @@ typedef enum TcbStatus {
   // The connection could not be made, or broke while a request was in
   // flight (its outcome is then unknown) or a download was under way.
   TCB_STATUS_CONNECTION = 6,
-  // A TLS failure (untrusted certificate, bad CA file, handshake).
+  // A TLS failure (an untrusted certificate, a handshake error); an
+  // unusable CA file is `TCB_STATUS_CONFIG`.
   TCB_STATUS_TLS = 7,
   // The token endpoint refused the credentials.
   TCB_STATUS_AUTH = 8,
@@ -380,7 +385,8 @@ enum TcbStatus tcb_client_send_file_with_options(const struct TcbClient *client,
 // name the server reports made safe (nothing is written outside `dir`; an
 // existing file is not replaced, `name (1).ext` is used instead). The file
 // appears only once complete and its size verified. Waits while the file
-// is still uploading to the server; a file no longer available is
+// is still uploading to the server, up to the request timeout
+// (`TCB_STATUS_TIMEOUT`); a file no longer available is
 // `TCB_STATUS_FILE`. `*out_path` (when not
 // NULL) is the written file's path, a new string to free with
 // `tcb_string_free`.

@@ -68,9 +68,11 @@ pub struct Health {
     /// Calls waiting for a connection to send their request on (while
     /// the client reconnects).
     pub waiting_for_connection: usize,
-    /// Why the client stopped on its own (gave up reconnecting, or the
-    /// server refused its token with no credentials to get a new one);
-    /// `None` while it runs or after [`Client::close`].
+    /// Why the client stopped on its own (it gave up reconnecting, lost
+    /// the connection with reconnecting turned off, or its login was
+    /// refused for good: a wrong or changed password, a refused token with
+    /// no credentials to get a new one); `None` while it runs or after
+    /// [`Client::close`].
     pub failure: Option<String>,
 }
 

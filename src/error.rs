@@ -40,7 +40,8 @@ pub enum Error {
     /// The connection could not be established or was lost.
     #[error("connection failed: {0}")]
     Connect(String),
-    /// A TLS failure (untrusted certificate, bad CA file, handshake error).
+    /// A TLS failure (an untrusted certificate, a handshake error). A CA
+    /// file or PEM that cannot be used is [`Error::Config`].
     #[error("TLS error: {0}")]
     Tls(String),
     /// A socket or file I/O error.

@@ -168,17 +168,25 @@ fn tls_accept_any_only_when_asked() {
 
 #[test]
 fn a_bad_ca_file_is_a_configuration_error() {
-    match Client::builder("https://127.0.0.1:1")
-        .ca_cert_pem("not a pem")
-        .token("t")
-        .connect()
-    {
-        Err(e @ Error::Config(_)) => {
-            let shown = e.to_string();
-            assert!(shown.contains("CERTIFICATE"), "{shown}");
-            assert_eq!(shown.matches("configuration error").count(), 1, "{shown}");
+    // No certificate at all, and a certificate block with no certificate
+    // inside (once skipped, then reported as an untrusted server).
+    let garbled = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+    for (pem, says) in [
+        ("not a pem", "no CERTIFICATE block found"),
+        (garbled, "certificate 1 cannot be used"),
+    ] {
+        match Client::builder("https://127.0.0.1:1")
+            .ca_cert_pem(pem)
+            .token("t")
+            .connect()
+        {
+            Err(e @ Error::Config(_)) => {
+                let shown = e.to_string();
+                assert!(shown.contains(says), "{shown}");
+                assert_eq!(shown.matches("configuration error").count(), 1, "{shown}");
+            }
+            other => panic!("{pem}: {other:?}"),
         }
-        other => panic!("{other:?}"),
     }
 }
 

@@ -103,9 +103,10 @@ impl Faults {
         session::drop_all(&self.inner);
     }
 
-    /// Refuses the next `n` connections: each is closed without an answer
-    /// as soon as its request head arrives (requests to the control API
-    /// under `/emulator/` are not counted).
+    /// Refuses the next `n` HTTP requests (WebSocket upgrades included):
+    /// the connection of each is closed without an answer as soon as its
+    /// request head arrives (requests to the control API under
+    /// `/emulator/` are not counted).
     pub fn refuse_next(&self, n: u64) {
         self.inner.faults.refuse.store(n, Ordering::SeqCst);
     }

@@ -605,8 +605,10 @@ impl Emulator {
         EmulatorBuilder::default()
     }
 
-    /// The base URL: `http://127.0.0.1:PORT`, or `https://localhost:PORT`
-    /// with TLS.
+    /// The base URL: `http://ADDRESS:PORT` for the address bound
+    /// (`127.0.0.1` unless [`EmulatorBuilder::bind`] chose another; an
+    /// unspecified address gives a loopback one), or
+    /// `https://localhost:PORT` with TLS.
     pub fn url(&self) -> &str {
         &self.inner.settings.url
     }

@@ -20,10 +20,14 @@ pub enum TcbStatus {
     /// The server answered with an `errorCode`: see `tcb_last_error_code`.
     Api = 2,
     /// A limit ran out: connecting or logging in (`tcb_client_connect`), a
-    /// request's timeout, or no event within the time given to
-    /// `tcb_client_next_event`.
+    /// request's timeout, an HTTP transfer's, a file that did not finish
+    /// uploading to the server within the request timeout, or no event
+    /// within the time given to `tcb_client_next_event`.
     Timeout = 3,
-    /// The client is closed.
+    /// The client is closed: by `tcb_client_close`, or (for
+    /// `tcb_client_next_event`, once the events are read) because it
+    /// stopped on its own, when calls fail with `TCB_STATUS_CONNECTION`
+    /// and the message says why.
     Closed = 4,
     /// The handle is in the wrong state for the call: configuring a connected
     /// client, or a request before `tcb_client_connect`.
@@ -31,7 +35,8 @@ pub enum TcbStatus {
     /// The connection could not be made, or broke while a request was in
     /// flight (its outcome is then unknown) or a download was under way.
     Connection = 6,
-    /// A TLS failure (untrusted certificate, bad CA file, handshake).
+    /// A TLS failure (an untrusted certificate, a handshake error); an
+    /// unusable CA file is `TCB_STATUS_CONFIG`.
     Tls = 7,
     /// The token endpoint refused the credentials.
     Auth = 8,

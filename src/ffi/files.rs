@@ -273,7 +273,8 @@ unsafe fn send_file(
 /// name the server reports made safe (nothing is written outside `dir`; an
 /// existing file is not replaced, `name (1).ext` is used instead). The file
 /// appears only once complete and its size verified. Waits while the file
-/// is still uploading to the server; a file no longer available is
+/// is still uploading to the server, up to the request timeout
+/// (`TCB_STATUS_TIMEOUT`); a file no longer available is
 /// `TCB_STATUS_FILE`. `*out_path` (when not
 /// NULL) is the written file's path, a new string to free with
 /// `tcb_string_free`.

@@ -29,18 +29,28 @@ impl fmt::Debug for TlsOptions {
 }
 
 impl TlsOptions {
-    /// Adds the CA certificates of a PEM text.
+    /// Adds the CA certificates of a PEM text: all of them, or none if one
+    /// cannot be used as a trust anchor (it is not a certificate inside).
     pub fn add_ca_pem(&mut self, pem: &[u8]) -> Result<()> {
-        let before = self.extra_roots.len();
-        for cert in CertificateDer::pem_slice_iter(pem) {
+        let mut certs = Vec::new();
+        for (n, cert) in CertificateDer::pem_slice_iter(pem).enumerate() {
             let cert = cert.map_err(|e| Error::Config(format!("CA certificate PEM: {e}")))?;
-            self.extra_roots.push(cert);
+            rustls::RootCertStore::empty()
+                .add(cert.clone())
+                .map_err(|e| {
+                    Error::Config(format!(
+                        "CA certificate PEM: certificate {} cannot be used: {e}",
+                        n + 1
+                    ))
+                })?;
+            certs.push(cert);
         }
-        if self.extra_roots.len() == before {
+        if certs.is_empty() {
             return Err(Error::Config(
                 "CA certificate PEM: no CERTIFICATE block found".into(),
             ));
         }
+        self.extra_roots.extend(certs);
         Ok(())
     }
 

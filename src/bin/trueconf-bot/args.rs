@@ -16,10 +16,12 @@ const AFTER_HELP: &str = "\
 Results go to stdout as JSON (one object per line for lists and streams);
 messages for people and progress bars go to stderr.
 
-Exit status: 0 success, 1 the server answered with an error,
-2 usage error or an unusable local file, 3 connection or
-authentication failure, or a timeout; 130 or 143 after SIGINT or
-SIGTERM (a transfer under way stops and leaves nothing behind).";
+Exit status: 0 success, 1 the server answered with an error (an
+error code, an HTTP error, an answer that cannot be read, a refused
+transfer, a file not uploaded in time), 2 usage error or an unusable
+local file, 3 connection or authentication failure, or a connect,
+login or request timeout; 130 or 143 after SIGINT or SIGTERM (a
+transfer under way stops and leaves nothing behind).";
 
 const EMULATOR_AFTER_HELP: &str = "\
 The first stdout line is {\"listening\": URL, \"websocket\": WS_URL} (with
@@ -252,7 +254,8 @@ pub struct HistoryArgs {
     #[arg(long, default_value_t = 50, value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..))]
     pub count: u32,
-    /// Start at this message (it comes first) instead of at the newest
+    /// Start at this message (first, where the server includes it) instead
+    /// of at the newest
     #[arg(long, value_name = "MSG_ID")]
     pub from: Option<String>,
     #[command(flatten)]

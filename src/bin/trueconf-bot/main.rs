@@ -2,9 +2,11 @@
 //!
 //! Results go to stdout as JSON (one object per line for lists and
 //! streams), messages for people and progress bars to stderr. Exit status:
-//! 0 success, 1 the server answered with an error, 2 usage error or an
-//! unusable local file, 3 connection or authentication failure, or a
-//! timeout. `trueconf-bot --help` lists the commands.
+//! 0 success, 1 the server answered with an error (an error code, an HTTP
+//! error, an answer that cannot be read, a refused transfer, a file not
+//! uploaded in time), 2 usage error or an unusable local file, 3 connection
+//! or authentication failure, or a connect, login or request timeout.
+//! `trueconf-bot --help` lists the commands.
 
 mod args;
 mod commands;
