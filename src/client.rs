@@ -146,7 +146,8 @@ impl Client {
     /// Sends any method with a JSON payload and waits for the response
     /// payload: the escape hatch for methods this library does not type.
     /// An `errorCode` answer becomes [`Error::Api`] (one whose code cannot
-    /// be read as a code, [`Error::Decode`]).
+    /// be read as a code, [`Error::Decode`]). A payload nested deeper than
+    /// 126 levels is [`Error::Invalid`], and is not sent.
     pub fn call(&self, method: &str, payload: serde_json::Value) -> Result<serde_json::Value> {
         check_call(method, &payload)?;
         with_json(&payload, |json| {
@@ -169,7 +170,8 @@ impl Client {
         decode_response(&method, payload, decode_payload::<T>)
     }
 
-    /// [`call`](Client::call), pipelined.
+    /// [`call`](Client::call), pipelined (the same checks: a payload
+    /// nested deeper than 126 levels is [`Error::Invalid`]).
     pub fn call_pending(
         &self,
         method: &str,
@@ -269,14 +271,10 @@ fn check_call(method: &str, payload: &serde_json::Value) -> Result<()> {
     if method.is_empty() {
         return Err(crate::protocol::InvalidInput::new("method", "must not be empty").into());
     }
-    // Depth first, without recursion.
+    // Depth first, without recursion, through arrays and objects only.
+    let nests = |value: &&Value| matches!(value, Value::Array(_) | Value::Object(_));
     let mut open = vec![(payload, 1)];
     while let Some((value, depth)) = open.pop() {
-        let len = match value {
-            Value::Array(items) => items.len(),
-            Value::Object(fields) => fields.len(),
-            _ => continue,
-        };
         if depth > MAX_PAYLOAD_DEPTH {
             return Err(crate::protocol::InvalidInput::new(
                 "payload",
@@ -284,10 +282,11 @@ fn check_call(method: &str, payload: &serde_json::Value) -> Result<()> {
             )
             .into());
         }
-        open.reserve(len);
         match value {
-            Value::Array(items) => open.extend(items.iter().map(|v| (v, depth + 1))),
-            Value::Object(fields) => open.extend(fields.values().map(|v| (v, depth + 1))),
+            Value::Array(items) => open.extend(items.iter().filter(nests).map(|v| (v, depth + 1))),
+            Value::Object(fields) => {
+                open.extend(fields.values().filter(nests).map(|v| (v, depth + 1)))
+            }
             _ => {}
         }
     }
@@ -296,24 +295,6 @@ fn check_call(method: &str, payload: &serde_json::Value) -> Result<()> {
 
 /// The largest CA file read: far more than any bundle of certificates.
 const MAX_PEM_FILE: u64 = 16 << 20;
-
-/// The text of a PEM file: a regular file (not a FIFO or a device, which
-/// could block or never end) of at most [`MAX_PEM_FILE`] bytes.
-fn read_pem_file(path: &Path) -> std::result::Result<Vec<u8>, String> {
-    use std::io::Read;
-    let metadata = std::fs::metadata(path).map_err(|e| e.to_string())?;
-    if !metadata.is_file() {
-        return Err("not a regular file".into());
-    }
-    let mut pem = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|file| file.take(MAX_PEM_FILE + 1).read_to_end(&mut pem))
-        .map_err(|e| e.to_string())?;
-    if pem.len() as u64 > MAX_PEM_FILE {
-        return Err(format!("larger than {} MiB", MAX_PEM_FILE >> 20));
-    }
-    Ok(pem)
-}
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -398,11 +379,11 @@ impl ClientBuilder {
         self
     }
 
-    /// Trusts the CA certificates of a PEM file (a regular file of at most
-    /// 16 MiB).
+    /// Trusts the CA certificates of a PEM file: a regular file or a pipe
+    /// (a FIFO, `<(...)` in a shell) of at most 16 MiB.
     pub fn ca_cert_file(self, path: impl AsRef<Path>) -> Self {
         let path = path.as_ref();
-        match read_pem_file(path) {
+        match crate::local_file::read_small(path, MAX_PEM_FILE) {
             Ok(pem) => self.ca_cert_pem(pem),
             Err(why) => {
                 let mut this = self;

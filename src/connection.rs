@@ -207,8 +207,10 @@ pub(crate) struct Call {
     slot: Arc<Slot<Reply>>,
     /// The link the request went out on: waiting may lead its reads. Weak,
     /// so that a call kept after its link ended does not keep the link's
-    /// socket open; a link is dropped only after its calls were answered
-    /// or failed (see [`Io::teardown`]).
+    /// socket open. A link is dropped after its calls were answered or
+    /// failed (see [`Io::teardown`]), or, if the I/O thread panicked, just
+    /// before `finish` fails them: a call that finds its link gone waits on
+    /// its slot alone.
     link: Weak<Link>,
     method: Cow<'static, str>,
     inner: Arc<Inner>,

@@ -86,6 +86,7 @@ mod event;
 #[cfg(feature = "ffi")]
 pub mod ffi;
 pub mod files;
+mod local_file;
 mod oneshot;
 mod pending;
 pub mod protocol;

@@ -2,6 +2,8 @@
 //! conversation, and TLS trust decisions.
 #![cfg(feature = "emulator")]
 
+mod support;
+
 use std::time::Duration;
 use trueconf_bot::emulator::Emulator;
 use trueconf_bot::protocol::methods::SendMessage;
@@ -135,6 +137,62 @@ fn tls_with_the_private_ca_trusted() {
     let chat = bot.create_group_chat("secure").unwrap().chat_id;
     bot.send_message(&chat, "over TLS").unwrap();
     bot.close();
+}
+
+#[test]
+fn a_ca_file_may_be_a_pipe_but_never_blocks_or_runs_on() {
+    let emu = emulator(true);
+    let ca = emu.ca_pem().expect("generated CA").to_owned();
+    // A pipe from another process, as `--ca-cert <(cat ca.pem)` gives: it
+    // is read to the end.
+    let pem = std::env::temp_dir().join(format!("tcb-ca-{}.pem", std::process::id()));
+    std::fs::write(&pem, &ca).unwrap();
+    let mut cat = std::process::Command::new("cat")
+        .arg(&pem)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("cat runs");
+    let pipe = cat.stdout.take().expect("a pipe");
+    let piped = format!("/dev/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&pipe));
+    let bot = Client::builder(emu.url())
+        .ca_cert_file(&piped)
+        .credentials("bot", "bot-pw")
+        .connect()
+        .expect("trusted through the pipe");
+    bot.close();
+    drop(pipe);
+    cat.wait().unwrap();
+    std::fs::remove_file(pem).unwrap();
+
+    // A FIFO nobody writes to reads as empty at once; a device is refused;
+    // a file too large is refused without reading it all.
+    let fifo = support::fifo("ca-pipe");
+    let big = std::env::temp_dir().join(format!("tcb-big-ca-{}", std::process::id()));
+    std::fs::File::create(&big)
+        .and_then(|f| f.set_len(17 << 20))
+        .unwrap();
+    for (path, says) in [
+        (fifo.clone(), "no CERTIFICATE block found"),
+        ("/dev/zero".into(), "not a regular file or a pipe"),
+        (big.clone(), "larger than 16 MiB"),
+    ] {
+        // On a thread, so that a hang fails the test instead of holding it.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (url, at) = (emu.url().to_owned(), path.clone());
+        std::thread::spawn(move || {
+            let result = Client::builder(url).ca_cert_file(&at).token("t").connect();
+            let _ = tx.send(result.err().map(|e| e.to_string()));
+        });
+        let message = rx.recv_timeout(Duration::from_secs(10)).expect("no hang");
+        let message = message.expect("an error");
+        assert!(
+            message.starts_with("configuration error:") && message.ends_with(says),
+            "{}: {message}",
+            path.display()
+        );
+    }
+    let _ = std::fs::remove_file(fifo);
+    let _ = std::fs::remove_file(big);
 }
 
 #[test]

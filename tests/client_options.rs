@@ -77,40 +77,6 @@ fn a_websocket_path_without_a_leading_slash_is_refused_and_hides_its_secrets() {
 }
 
 #[test]
-fn a_ca_file_that_is_not_a_regular_file_or_too_large_is_a_config_error() {
-    let fifo = support::fifo("ca");
-    let big = std::env::temp_dir().join(format!("tcb-big-ca-{}", std::process::id()));
-    std::fs::File::create(&big)
-        .and_then(|f| f.set_len(17 << 20))
-        .unwrap();
-    for (path, says) in [
-        (fifo.clone(), "not a regular file"),
-        ("/dev/zero".into(), "not a regular file"),
-        (big.clone(), "larger than 16 MiB"),
-    ] {
-        // On a thread: a FIFO opened for reading blocks until a writer comes.
-        let (tx, rx) = mpsc::channel();
-        let at = path.clone();
-        std::thread::spawn(move || {
-            let result = Client::builder("http://127.0.0.1:9")
-                .token("tok")
-                .ca_cert_file(&at)
-                .connect();
-            let _ = tx.send(result.err().map(|e| e.to_string()));
-        });
-        let message = rx.recv_timeout(WAIT).expect("an answer, not a hang");
-        let message = message.expect("an error");
-        assert!(
-            message.starts_with("configuration error: cannot read") && message.ends_with(says),
-            "{}: {message}",
-            path.display()
-        );
-    }
-    let _ = std::fs::remove_file(fifo);
-    let _ = std::fs::remove_file(big);
-}
-
-#[test]
 fn auth_asks_for_unread_messages_and_system_envelopes_only_when_told() {
     let (tx, rx) = mpsc::channel();
     let server = Script::serve(vec![

@@ -353,7 +353,9 @@ pub unsafe extern "C" fn tcb_client_send_message(
 /// `getChatHistory`...). `payload_json` NULL means `{}`, which only
 /// methods without required fields accept. `*out_json` is a new string to free with `tcb_string_free`.
 /// An `errorCode` answer is `TCB_STATUS_API` with the code in the last
-/// error (`TCB_STATUS_PROTOCOL` when its code cannot be read as one).
+/// error (`TCB_STATUS_PROTOCOL` when its code cannot be read as one). A
+/// payload that is not JSON, or nests deeper than 126 levels, is
+/// `TCB_STATUS_INVALID_ARGUMENT`, and nothing is sent.
 ///
 /// Thread-safe: several threads may call at once on one client.
 ///

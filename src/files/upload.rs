@@ -10,7 +10,6 @@ use crate::protocol::methods::{SendFile, SendFileResponse, UploadFile};
 use crate::protocol::{InvalidInput, Method, ParseMode};
 use crate::Client;
 use std::fmt;
-use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -62,22 +61,16 @@ impl<'a> UploadPart<'a> {
             .ok_or_else(|| {
                 InvalidInput::new("path", format!("{} does not name a file", path.display()))
             })?;
-        let not_a_file =
-            || InvalidInput::new("path", format!("{} is not a file", path.display())).into();
-        // Checked before opening too: opening a FIFO blocks until a writer
-        // comes.
-        if std::fs::metadata(path).is_ok_and(|meta| !meta.is_file()) {
-            return Err(not_a_file());
-        }
-        let file = File::open(path).map_err(|e| {
+        let (file, meta) = crate::local_file::open(path).map_err(|e| {
             Error::Io(std::io::Error::new(
                 e.kind(),
                 format!("cannot open {}: {e}", path.display()),
             ))
         })?;
-        let meta = file.metadata()?;
         if !meta.is_file() {
-            return Err(not_a_file());
+            return Err(
+                InvalidInput::new("path", format!("{} is not a file", path.display())).into(),
+            );
         }
         Ok(UploadPart::new(file, meta.len(), name))
     }

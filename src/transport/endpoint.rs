@@ -33,11 +33,10 @@ impl Endpoint {
             "http" | "ws" => false,
             _ => return Err(bad("the scheme must be http or https")),
         };
-        // A raw `?` or `#` in a password still comes before the `@`.
-        if rest.split('/').next().unwrap_or("").contains('@') {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        if authority.contains('@') {
             return Err(bad("credentials in the URL are not supported"));
         }
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
         let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
             let (h, after) = v6.split_once(']').ok_or_else(|| bad("unclosed '['"))?;
             if !after.is_empty() && !after.starts_with(':') {
@@ -122,20 +121,22 @@ impl fmt::Debug for Endpoint {
 
 /// A server URL as error messages show it: the scheme and the host part
 /// only, with any user info masked. The path and query are dropped (they
-/// are ignored anyway, and a query may carry a token); so is a password
-/// written before the host, whatever characters it holds (everything up to
-/// the last `@` is masked).
+/// are ignored anyway, and a query may carry a token). A password holding
+/// `/`, `?` or `#` ends the host part early, as URLs are read, and leaves
+/// the rest looking like a path or query with an `@` in it: when the host
+/// part then has a `:` (`user:pass`, or a port), it is masked whole.
 pub(crate) fn shown(url: &str) -> String {
     let url = url.trim();
     let (scheme, rest) = match url.split_once("://") {
         Some((scheme, rest)) => (Some(scheme), rest),
         None => (None, url),
     };
-    // User info may hold a `/`, `?` or `#` (a password): mask up to the
-    // last `@`, wherever the path or query seem to start.
-    let authority = match rest.rsplit_once('@') {
-        Some((_, after)) => format!("***@{}", after.split(['/', '?', '#']).next().unwrap_or("")),
-        None => rest.split(['/', '?', '#']).next().unwrap_or("").to_string(),
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let after = &rest[authority.len()..];
+    let authority = match authority.rsplit_once('@') {
+        Some((_, host)) => format!("***@{host}"),
+        None if after.contains('@') && authority.contains(':') => "***".to_string(),
+        None => authority.to_string(),
     };
     match scheme {
         Some(scheme) => format!("{scheme}://{authority}"),
@@ -201,20 +202,29 @@ mod tests {
             "configuration error: server URL \"https://video.example.com:x\": \
              the port must be a number from 1 to 65535"
         );
-        assert_eq!(
-            message("https://bot:pa/ss@video.example.com"),
-            "configuration error: server URL \"https://***@video.example.com\": \
-             the port must be a number from 1 to 65535"
-        );
+        // A password with `/`, `?` or `#` ends the host part early.
         for url in [
+            "https://bot:pa/ss@video.example.com",
             "https://bot:hunter?2@video.example.com",
             "https://bot:hunter#2@video.example.com/x",
         ] {
             assert_eq!(
                 message(url),
-                "configuration error: server URL \"https://***@video.example.com\": \
-                 credentials in the URL are not supported"
+                "configuration error: server URL \"https://***\": \
+                 the port must be a number from 1 to 65535"
             );
+        }
+        // A password of digits before the `?` reads as a port: the URL is
+        // valid (host `bot`), and still shown masked.
+        assert_eq!(shown("https://bot:12?3@video.example.com"), "https://***");
+        // An `@` in a path or query is no user info: the host is shown, the
+        // rest is not.
+        for url in [
+            "https://h/x?user=a@b&access_token=SECRET",
+            "https://h?user=a@b&access_token=SECRET",
+        ] {
+            assert_eq!(shown(url), "https://h");
+            assert!(Endpoint::parse(url).is_ok(), "{url}");
         }
         assert_eq!(
             message("bot:pw@video.example.com?token=SECRET"),
