@@ -236,6 +236,11 @@ impl Call {
         &self.method
     }
 
+    /// Whether the reply (a response, or the call's failure) is in.
+    pub(crate) fn is_answered(&self) -> bool {
+        self.slot.is_filled()
+    }
+
     /// The method name, owned (free for the typed methods' static names).
     pub(crate) fn method_name(&self) -> Cow<'static, str> {
         self.method.clone()

@@ -79,6 +79,13 @@ impl<T> Pending<T> {
         self.call.id()
     }
 
+    /// Whether the response, or the call's failure, is in: then
+    /// [`wait`](Self::wait) returns at once. Responses nobody waits for are
+    /// read by the client's I/O thread, so this turns true by itself.
+    pub fn is_ready(&self) -> bool {
+        self.call.is_answered()
+    }
+
     /// Waits for the response until the client's request timeout, counted
     /// from the call (including any wait for a reconnection), has passed.
     /// A response that already arrived is returned even after that.

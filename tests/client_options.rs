@@ -147,6 +147,37 @@ fn a_dropped_pending_call_leaves_nothing_behind() {
 }
 
 #[test]
+fn a_pending_call_turns_ready_when_its_answer_arrives_without_a_wait() {
+    let (got_tx, got) = mpsc::channel();
+    let (go, go_rx) = mpsc::channel::<()>();
+    let server = Script::serve(vec![script(move |peer| {
+        peer.accept_auth("bot@srv");
+        let req = peer.recv();
+        got_tx.send(()).unwrap();
+        go_rx.recv().unwrap();
+        peer.reply(&req, json!({"ok": true}));
+        while peer.ws.read().is_ok() {}
+    })]);
+    let c = connect(&server.url, WAIT);
+    let pending = c.call_pending("later", json!({})).unwrap();
+    got.recv_timeout(WAIT)
+        .expect("the request reached the server");
+    assert!(!pending.is_ready());
+    go.send(()).unwrap();
+    let started = Instant::now();
+    while !pending.is_ready() {
+        assert!(started.elapsed() < WAIT, "never ready");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(
+        pending.wait_timeout(Duration::ZERO).unwrap(),
+        json!({"ok": true})
+    );
+    c.close();
+    server.finish();
+}
+
+#[test]
 fn an_answer_that_arrived_in_time_is_returned_even_if_taken_late() {
     let server = Script::serve(vec![script(|peer| {
         peer.accept_auth("bot@srv");
