@@ -1,45 +1,123 @@
 //! The local files a user names (a file to send, a CA file), opened without
-//! ever blocking: a FIFO with no writer would hold `open` until one comes.
+//! ever blocking on a pipe: opening a FIFO that no one writes to would wait
+//! for a writer for good, and reading a pipe whose writer never ends would
+//! too.
 
-use std::fs::{File, Metadata, OpenOptions};
+use mio::unix::pipe::Receiver;
+use mio::{Events, Interest, Poll, Token};
+use std::fs::{File, OpenOptions};
 use std::io::{self, Read};
 use std::os::fd::OwnedFd;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
-/// Opens `path` for reading at once, whatever it names, and says what it
-/// is. Reads of a regular file are not affected by the open being
-/// non-blocking.
-pub(crate) fn open(path: &Path) -> io::Result<(File, Metadata)> {
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)?;
-    let metadata = file.metadata()?;
-    Ok((file, metadata))
+/// How long a pipe may take to deliver all its text.
+pub(crate) const PIPE_WAIT: Duration = Duration::from_secs(10);
+
+/// What a path named, opened for reading.
+pub(crate) enum Local {
+    /// A regular file (blocking, as files are read), and its length.
+    File(File, u64),
+    /// A FIFO or a pipe (`<(...)` in a shell), not blocking.
+    Pipe(Receiver),
+    /// Anything else (a directory, a device, a socket): not opened.
+    Other,
 }
 
-/// The whole of a regular file or a pipe (a FIFO, or `<(...)` in a shell)
-/// of at most `limit` bytes; `Err` says why not in words. A FIFO that no
-/// one writes to reads as empty.
-pub(crate) fn read_small(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
-    let (file, metadata) = open(path).map_err(|e| e.to_string())?;
-    let file = if metadata.is_file() {
-        file
-    } else if metadata.file_type().is_fifo() {
-        // From here on a read waits for the writer, and ends when it does.
-        let pipe = mio::unix::pipe::Receiver::from(OwnedFd::from(file));
-        pipe.set_nonblocking(false).map_err(|e| e.to_string())?;
-        File::from(OwnedFd::from(pipe))
-    } else {
-        return Err("not a regular file or a pipe".into());
+/// Opens `path` (following links) without waiting for a FIFO's writer.
+pub(crate) fn open(path: &Path) -> io::Result<Local> {
+    // Devices and sockets are not even opened.
+    let kind = std::fs::metadata(path)?.file_type();
+    if !kind.is_file() && !kind.is_fifo() {
+        return Ok(Local::Other);
+    }
+    let file = match OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+    {
+        // Only a file under a lease refuses a non-blocking open; it is no
+        // FIFO, so a plain open waits for the lease and nothing else.
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => File::open(path)?,
+        other => other?,
     };
+    // Looked at again: the path may name something else by now.
+    let metadata = file.metadata()?;
+    if metadata.file_type().is_fifo() {
+        return Ok(Local::Pipe(Receiver::from(OwnedFd::from(file))));
+    }
+    if !metadata.is_file() {
+        return Ok(Local::Other);
+    }
+    // Reads of a regular file block again, as usual (a few special files
+    // would otherwise fail with `WouldBlock`).
+    let unblocked = Receiver::from(OwnedFd::from(file));
+    unblocked.set_nonblocking(false)?;
+    Ok(Local::File(
+        File::from(OwnedFd::from(unblocked)),
+        metadata.len(),
+    ))
+}
+
+/// The whole of a regular file or a pipe of at most `limit` bytes; `Err`
+/// says why not in words. A pipe must deliver everything and end within
+/// [`PIPE_WAIT`] (a FIFO's writer may come late).
+pub(crate) fn read_small(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
     let mut bytes = Vec::new();
-    file.take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|e| e.to_string())?;
+    match open(path).map_err(|e| e.to_string())? {
+        Local::File(file, _) => {
+            file.take(limit.saturating_add(1))
+                .read_to_end(&mut bytes)
+                .map_err(|e| e.to_string())?;
+        }
+        Local::Pipe(pipe) => read_pipe(pipe, limit, &mut bytes).map_err(|e| e.to_string())?,
+        Local::Other => return Err("not a regular file or a pipe".into()),
+    }
     if bytes.len() as u64 > limit {
         return Err(format!("larger than {} MiB", limit >> 20));
     }
     Ok(bytes)
+}
+
+/// Reads `pipe` to its end into `bytes` (stopping past `limit`), waiting
+/// for it up to [`PIPE_WAIT`].
+fn read_pipe(mut pipe: Receiver, limit: u64, bytes: &mut Vec<u8>) -> io::Result<()> {
+    let mut poll = Poll::new()?;
+    let mut events = Events::with_capacity(2);
+    poll.registry()
+        .register(&mut pipe, Token(0), Interest::READABLE)?;
+    let deadline = Instant::now() + PIPE_WAIT;
+    // A FIFO read before any writer came reads as ended too: the end counts
+    // only after some text, or once a writer has come and gone.
+    let mut writer_gone = false;
+    let mut chunk = [0u8; 8192];
+    while bytes.len() as u64 <= limit {
+        match pipe.read(&mut chunk) {
+            Ok(0) if writer_gone || !bytes.is_empty() => return Ok(()),
+            Ok(0) => {}
+            Ok(n) => {
+                bytes.extend_from_slice(&chunk[..n]);
+                continue;
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "the pipe did not deliver its text and end within {} s",
+                    PIPE_WAIT.as_secs()
+                ),
+            ));
+        }
+        match poll.poll(&mut events, Some(left)) {
+            Err(e) if e.kind() != io::ErrorKind::Interrupted => return Err(e),
+            _ => writer_gone |= events.iter().any(|e| e.is_read_closed()),
+        }
+    }
+    Ok(())
 }

@@ -79,11 +79,12 @@ impl<T> Pending<T> {
         self.call.id()
     }
 
-    /// Whether the response, or the call's failure, is in: then
-    /// [`wait`](Self::wait) returns at once. Responses nobody waits for are
-    /// read by the client's I/O thread, so this turns true by itself.
+    /// Whether [`wait`](Self::wait) returns at once: the response or the
+    /// call's failure is in, or its time is up (then `wait` says it timed
+    /// out). Responses nobody waits for are read by the client's I/O
+    /// thread, so this turns true by itself.
     pub fn is_ready(&self) -> bool {
-        self.call.is_answered()
+        self.call.is_answered() || Instant::now() >= self.deadline
     }
 
     /// Waits for the response until the client's request timeout, counted

@@ -143,8 +143,14 @@ fn tls_with_the_private_ca_trusted() {
 fn a_ca_file_may_be_a_pipe_but_never_blocks_or_runs_on() {
     let emu = emulator(true);
     let ca = emu.ca_pem().expect("generated CA").to_owned();
-    // A pipe from another process, as `--ca-cert <(cat ca.pem)` gives: it
-    // is read to the end.
+    let trusted = |path: &str| {
+        Client::builder(emu.url())
+            .ca_cert_file(path)
+            .credentials("bot", "bot-pw")
+            .connect()
+            .map(|bot| bot.close())
+    };
+    // A pipe from another process, as `--ca-cert <(cat ca.pem)` gives.
     let pem = std::env::temp_dir().join(format!("tcb-ca-{}.pem", std::process::id()));
     std::fs::write(&pem, &ca).unwrap();
     let mut cat = std::process::Command::new("cat")
@@ -154,45 +160,75 @@ fn a_ca_file_may_be_a_pipe_but_never_blocks_or_runs_on() {
         .expect("cat runs");
     let pipe = cat.stdout.take().expect("a pipe");
     let piped = format!("/dev/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&pipe));
-    let bot = Client::builder(emu.url())
-        .ca_cert_file(&piped)
-        .credentials("bot", "bot-pw")
-        .connect()
-        .expect("trusted through the pipe");
-    bot.close();
+    trusted(&piped).expect("trusted through the pipe");
     drop(pipe);
     cat.wait().unwrap();
     std::fs::remove_file(pem).unwrap();
+    // A FIFO whose writer comes after the client has opened it.
+    let fifo = support::fifo("ca-late");
+    let late = {
+        let (fifo, ca) = (fifo.clone(), ca.clone());
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            std::fs::write(fifo, ca)
+        })
+    };
+    trusted(&fifo.to_string_lossy()).expect("trusted through the FIFO");
+    late.join().unwrap().unwrap();
+    std::fs::remove_file(fifo).unwrap();
 
-    // A FIFO nobody writes to reads as empty at once; a device is refused;
-    // a file too large is refused without reading it all.
-    let fifo = support::fifo("ca-pipe");
+    // Refused, each on a thread so that a hang fails the test: a FIFO
+    // nobody writes to, one whose writer never ends, a device, and a file
+    // too large.
+    let silent = support::fifo("ca-silent");
+    let endless = support::fifo("ca-endless");
+    let (done, until_done) = std::sync::mpsc::channel::<()>();
+    let holder = {
+        let endless = endless.clone();
+        std::thread::spawn(move || {
+            let mut held = std::fs::OpenOptions::new().write(true).open(endless)?;
+            std::io::Write::write_all(&mut held, b"-----BEGIN CERTIFICATE-----\n")?;
+            // Held open, silent, until the client has given up.
+            let _ = until_done.recv_timeout(Duration::from_secs(30));
+            Ok::<_, std::io::Error>(())
+        })
+    };
     let big = std::env::temp_dir().join(format!("tcb-big-ca-{}", std::process::id()));
     std::fs::File::create(&big)
         .and_then(|f| f.set_len(17 << 20))
         .unwrap();
-    for (path, says) in [
-        (fifo.clone(), "no CERTIFICATE block found"),
+    let late_pipe = "the pipe did not deliver its text and end within 10 s";
+    let refusals: Vec<_> = [
+        (silent.clone(), late_pipe),
+        (endless.clone(), late_pipe),
         ("/dev/zero".into(), "not a regular file or a pipe"),
         (big.clone(), "larger than 16 MiB"),
-    ] {
-        // On a thread, so that a hang fails the test instead of holding it.
+    ]
+    .into_iter()
+    .map(|(path, says)| {
         let (tx, rx) = std::sync::mpsc::channel();
         let (url, at) = (emu.url().to_owned(), path.clone());
         std::thread::spawn(move || {
             let result = Client::builder(url).ca_cert_file(&at).token("t").connect();
             let _ = tx.send(result.err().map(|e| e.to_string()));
         });
-        let message = rx.recv_timeout(Duration::from_secs(10)).expect("no hang");
+        (path, says, rx)
+    })
+    .collect();
+    for (path, says, rx) in refusals {
+        let message = rx.recv_timeout(Duration::from_secs(20)).expect("no hang");
         let message = message.expect("an error");
         assert!(
-            message.starts_with("configuration error:") && message.ends_with(says),
+            message.starts_with("configuration error: cannot read") && message.ends_with(says),
             "{}: {message}",
             path.display()
         );
     }
-    let _ = std::fs::remove_file(fifo);
-    let _ = std::fs::remove_file(big);
+    drop(done);
+    holder.join().unwrap().unwrap();
+    for path in [silent, endless, big] {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 #[test]

@@ -178,6 +178,32 @@ fn a_pending_call_turns_ready_when_its_answer_arrives_without_a_wait() {
 }
 
 #[test]
+fn a_pending_call_never_answered_turns_ready_when_its_time_is_up() {
+    let server = Script::serve(vec![script(|peer| {
+        peer.accept_auth("bot@srv");
+        let _unanswered = peer.recv();
+        while peer.ws.read().is_ok() {}
+    })]);
+    let timeout = Duration::from_millis(200);
+    let c = connect(&server.url, timeout);
+    let started = Instant::now();
+    let pending = c.call_pending("never", json!({})).unwrap();
+    while !pending.is_ready() {
+        assert!(started.elapsed() < WAIT, "never ready");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(started.elapsed() >= timeout);
+    match pending.wait() {
+        Err(Error::Timeout { kind, after }) => {
+            assert_eq!((kind, after), (TimeoutKind::Request, timeout))
+        }
+        other => panic!("{other:?}"),
+    }
+    c.close();
+    server.finish();
+}
+
+#[test]
 fn an_answer_that_arrived_in_time_is_returned_even_if_taken_late() {
     let server = Script::serve(vec![script(|peer| {
         peer.accept_auth("bot@srv");

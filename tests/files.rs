@@ -453,7 +453,9 @@ fn sending_anything_but_a_regular_file_is_refused_without_blocking() {
     let client = connect(emu.url());
     let fifo = support::fifo("send");
     let dir = temp_dir("not-a-file");
-    for path in [fifo.clone(), dir.clone(), "/dev/zero".into()] {
+    let socket = dir.join("socket");
+    let _listening = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    for path in [fifo.clone(), dir.clone(), "/dev/zero".into(), socket] {
         // On a thread: opening a FIFO for reading blocks until a writer comes.
         let (tx, rx) = std::sync::mpsc::channel();
         let (client, chat, at) = (client.clone(), chat.clone(), path.clone());

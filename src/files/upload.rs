@@ -61,18 +61,16 @@ impl<'a> UploadPart<'a> {
             .ok_or_else(|| {
                 InvalidInput::new("path", format!("{} does not name a file", path.display()))
             })?;
-        let (file, meta) = crate::local_file::open(path).map_err(|e| {
+        let opened = crate::local_file::open(path).map_err(|e| {
             Error::Io(std::io::Error::new(
                 e.kind(),
                 format!("cannot open {}: {e}", path.display()),
             ))
         })?;
-        if !meta.is_file() {
-            return Err(
-                InvalidInput::new("path", format!("{} is not a file", path.display())).into(),
-            );
+        match opened {
+            crate::local_file::Local::File(file, len) => Ok(UploadPart::new(file, len, name)),
+            _ => Err(InvalidInput::new("path", format!("{} is not a file", path.display())).into()),
         }
-        Ok(UploadPart::new(file, meta.len(), name))
     }
 
     /// Sets the MIME type (default: guessed from the name's extension).

@@ -33,7 +33,7 @@ impl Endpoint {
             "http" | "ws" => false,
             _ => return Err(bad("the scheme must be http or https")),
         };
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let authority = rest.split(AUTHORITY_ENDS).next().unwrap_or("");
         if authority.contains('@') {
             return Err(bad("credentials in the URL are not supported"));
         }
@@ -122,26 +122,39 @@ impl fmt::Debug for Endpoint {
 /// A server URL as error messages show it: the scheme and the host part
 /// only, with any user info masked. The path and query are dropped (they
 /// are ignored anyway, and a query may carry a token). A password holding
-/// `/`, `?` or `#` ends the host part early, as URLs are read, and leaves
-/// the rest looking like a path or query with an `@` in it: when the host
-/// part then has a `:` (`user:pass`, or a port), it is masked whole.
+/// `/`, `?` or `#` written raw ends the host part early, as URLs are read,
+/// and leaves an `@` after it: when one follows, the host part is masked
+/// whole.
 pub(crate) fn shown(url: &str) -> String {
     let url = url.trim();
     let (scheme, rest) = match url.split_once("://") {
-        Some((scheme, rest)) => (Some(scheme), rest),
-        None => (None, url),
+        Some((scheme, rest)) if is_scheme(scheme) => (Some(scheme), rest),
+        _ => (None, url),
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let after = &rest[authority.len()..];
-    let authority = match authority.rsplit_once('@') {
-        Some((_, host)) => format!("***@{host}"),
-        None if after.contains('@') && authority.contains(':') => "***".to_string(),
-        None => authority.to_string(),
+    let authority = rest.split(AUTHORITY_ENDS).next().unwrap_or("");
+    let authority = if rest[authority.len()..].contains('@') {
+        "***".to_string()
+    } else {
+        match authority.rsplit_once('@') {
+            Some((_, host)) => format!("***@{host}"),
+            None => authority.to_string(),
+        }
     };
     match scheme {
         Some(scheme) => format!("{scheme}://{authority}"),
         None => authority,
     }
+}
+
+/// Where the host part of a URL ends (a `\` as a `/`, as browsers read it).
+const AUTHORITY_ENDS: [char; 4] = ['/', '\\', '?', '#'];
+
+/// Whether `text` can be a URL scheme: a letter, then letters, digits, `+`,
+/// `-` or `.`.
+fn is_scheme(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
 
 #[cfg(test)]
@@ -214,23 +227,32 @@ mod tests {
                  the port must be a number from 1 to 65535"
             );
         }
-        // A password of digits before the `?` reads as a port: the URL is
-        // valid (host `bot`), and still shown masked.
-        assert_eq!(shown("https://bot:12?3@video.example.com"), "https://***");
-        // An `@` in a path or query is no user info: the host is shown, the
-        // rest is not.
+        // Never a password or a query token, whatever the URL's shape.
+        for (url, expected) in [
+            ("https://bot:12?3@video.example.com", "https://***"),
+            ("https://bot:p@ss/w0rd@video.example.com", "https://***"),
+            ("https://bot:s3cr@t?x@video.example.com", "https://***"),
+            ("bot:hunter2://x@video.example.com", "***"),
+            (
+                "video.example.com/?next=https://x&access_token=SECRET",
+                "video.example.com",
+            ),
+            ("https://h/x?user=a@b&access_token=SECRET", "https://***"),
+            ("https://h\\x?access_token=SECRET", "https://h"),
+            ("https://h:8443/?access_token=SECRET#@", "https://***"),
+        ] {
+            assert_eq!(shown(url), expected, "{url}");
+        }
+        // An `@` in a path or query is no user info: such URLs are valid.
         for url in [
             "https://h/x?user=a@b&access_token=SECRET",
-            "https://h?user=a@b&access_token=SECRET",
+            "https://h?user=a@b",
         ] {
-            assert_eq!(shown(url), "https://h");
             assert!(Endpoint::parse(url).is_ok(), "{url}");
         }
-        assert_eq!(
-            message("bot:pw@video.example.com?token=SECRET"),
-            "configuration error: server URL \"***@video.example.com\": \
-             expected http://host or https://host"
-        );
+        // A `\` ends the host as a `/` does.
+        let e = Endpoint::parse("https://h\\x?token=SECRET").unwrap();
+        assert_eq!(e.host, "h");
     }
 
     #[test]
