@@ -380,8 +380,9 @@ impl ClientBuilder {
     }
 
     /// Trusts the CA certificates of a PEM file: a regular file or a pipe
-    /// (a FIFO, `<(...)` in a shell) of at most 16 MiB. A pipe must deliver
-    /// its text and end within 10 s (a FIFO's writer may come late).
+    /// (a FIFO, `<(...)` in a shell) of at most 16 MiB. A pipe may stay
+    /// silent for at most 10 s before it ends (a FIFO's writer may come
+    /// late).
     pub fn ca_cert_file(self, path: impl AsRef<Path>) -> Self {
         let path = path.as_ref();
         match crate::local_file::read_small(path, MAX_PEM_FILE) {

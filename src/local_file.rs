@@ -12,8 +12,19 @@ use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// How long a pipe may take to deliver all its text.
+/// How long a pipe may stay silent before it ends.
 pub(crate) const PIPE_WAIT: Duration = Duration::from_secs(10);
+
+/// What a caller takes besides regular files.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Accept {
+    /// Regular files only: anything else is not even opened (opening a
+    /// FIFO as its reader would release, then break, a writer waiting
+    /// there).
+    Files,
+    /// Regular files, FIFOs and pipes.
+    FilesAndPipes,
+}
 
 /// What a path named, opened for reading.
 pub(crate) enum Local {
@@ -21,15 +32,20 @@ pub(crate) enum Local {
     File(File, u64),
     /// A FIFO or a pipe (`<(...)` in a shell), not blocking.
     Pipe(Receiver),
-    /// Anything else (a directory, a device, a socket): not opened.
+    /// Anything else (a directory, a device, a socket, or a pipe where
+    /// only files are taken): not opened.
     Other,
 }
 
 /// Opens `path` (following links) without waiting for a FIFO's writer.
-pub(crate) fn open(path: &Path) -> io::Result<Local> {
-    // Devices and sockets are not even opened.
+/// What `accept` does not take is not even opened (unless the path changes
+/// between the look and the open: then it is opened, non-blocking, and
+/// still refused).
+pub(crate) fn open(path: &Path, accept: Accept) -> io::Result<Local> {
     let kind = std::fs::metadata(path)?.file_type();
-    if !kind.is_file() && !kind.is_fifo() {
+    let pipes = accept == Accept::FilesAndPipes;
+    let taken = kind.is_file() || (pipes && kind.is_fifo());
+    if !taken {
         return Ok(Local::Other);
     }
     let file = match OpenOptions::new()
@@ -44,7 +60,7 @@ pub(crate) fn open(path: &Path) -> io::Result<Local> {
     };
     // Looked at again: the path may name something else by now.
     let metadata = file.metadata()?;
-    if metadata.file_type().is_fifo() {
+    if pipes && metadata.file_type().is_fifo() {
         return Ok(Local::Pipe(Receiver::from(OwnedFd::from(file))));
     }
     if !metadata.is_file() {
@@ -61,11 +77,11 @@ pub(crate) fn open(path: &Path) -> io::Result<Local> {
 }
 
 /// The whole of a regular file or a pipe of at most `limit` bytes; `Err`
-/// says why not in words. A pipe must deliver everything and end within
-/// [`PIPE_WAIT`] (a FIFO's writer may come late).
+/// says why not in words. A pipe may stay silent for at most
+/// [`PIPE_WAIT`] (a FIFO's writer may come late) before it ends.
 pub(crate) fn read_small(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
     let mut bytes = Vec::new();
-    match open(path).map_err(|e| e.to_string())? {
+    match open(path, Accept::FilesAndPipes).map_err(|e| e.to_string())? {
         Local::File(file, _) => {
             file.take(limit.saturating_add(1))
                 .read_to_end(&mut bytes)
@@ -81,13 +97,13 @@ pub(crate) fn read_small(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
 }
 
 /// Reads `pipe` to its end into `bytes` (stopping past `limit`), waiting
-/// for it up to [`PIPE_WAIT`].
+/// up to [`PIPE_WAIT`] for each part of it.
 fn read_pipe(mut pipe: Receiver, limit: u64, bytes: &mut Vec<u8>) -> io::Result<()> {
     let mut poll = Poll::new()?;
     let mut events = Events::with_capacity(2);
     poll.registry()
         .register(&mut pipe, Token(0), Interest::READABLE)?;
-    let deadline = Instant::now() + PIPE_WAIT;
+    let mut deadline = Instant::now() + PIPE_WAIT;
     // A FIFO read before any writer came reads as ended too: the end counts
     // only after some text, or once a writer has come and gone.
     let mut writer_gone = false;
@@ -98,6 +114,7 @@ fn read_pipe(mut pipe: Receiver, limit: u64, bytes: &mut Vec<u8>) -> io::Result<
             Ok(0) => {}
             Ok(n) => {
                 bytes.extend_from_slice(&chunk[..n]);
+                deadline = Instant::now() + PIPE_WAIT;
                 continue;
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -109,7 +126,7 @@ fn read_pipe(mut pipe: Receiver, limit: u64, bytes: &mut Vec<u8>) -> io::Result<
             return Err(io::Error::new(
                 io::ErrorKind::TimedOut,
                 format!(
-                    "the pipe did not deliver its text and end within {} s",
+                    "the pipe stayed silent for {} s without ending",
                     PIPE_WAIT.as_secs()
                 ),
             ));

@@ -197,7 +197,7 @@ fn a_ca_file_may_be_a_pipe_but_never_blocks_or_runs_on() {
     std::fs::File::create(&big)
         .and_then(|f| f.set_len(17 << 20))
         .unwrap();
-    let late_pipe = "the pipe did not deliver its text and end within 10 s";
+    let late_pipe = "the pipe stayed silent for 10 s without ending";
     let refusals: Vec<_> = [
         (silent.clone(), late_pipe),
         (endless.clone(), late_pipe),

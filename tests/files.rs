@@ -473,6 +473,42 @@ fn sending_anything_but_a_regular_file_is_refused_without_blocking() {
         }
     }
     assert!(sent(&emu, "sendFile").is_empty());
+    // A writer waiting at the FIFO is left waiting: refusing the FIFO does
+    // not open it (a reader that comes and goes would break the writer).
+    let writer = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("echo kept > '{}'", fifo.display()))
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut writer = KilledOnDrop(writer);
+    let wchan = format!("/proc/{}/wchan", writer.0.id());
+    // The kernel's name for a FIFO's open waiting for the other end.
+    let waits = || {
+        matches!(
+            std::fs::read_to_string(&wchan).unwrap_or_default().as_str(),
+            "wait_for_partner" | "fifo_open"
+        )
+    };
+    let started = Instant::now();
+    while !waits() {
+        assert!(started.elapsed() < Duration::from_secs(10), "no writer");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert!(matches!(
+        client.send_file(&chat, &fifo),
+        Err(Error::Invalid(_))
+    ));
+    // Released, the writer would leave its wait within moments: it must
+    // still be waiting a while later (nothing else can show that it was
+    // never released).
+    let refused = Instant::now();
+    while refused.elapsed() < Duration::from_millis(300) {
+        assert!(waits(), "the writer was released");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(std::fs::read_to_string(&fifo).unwrap(), "kept\n");
+    assert!(writer.0.wait().unwrap().success());
     let _ = std::fs::remove_file(fifo);
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -1482,4 +1518,14 @@ fn files_move_over_tls_with_the_clients_trust_settings() {
     let mut got = Vec::new();
     client.download(&file_id, &mut got).unwrap();
     assert!(got == bytes);
+}
+
+/// A child process killed when the test ends, passing or not.
+struct KilledOnDrop(std::process::Child);
+
+impl Drop for KilledOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

@@ -61,12 +61,13 @@ impl<'a> UploadPart<'a> {
             .ok_or_else(|| {
                 InvalidInput::new("path", format!("{} does not name a file", path.display()))
             })?;
-        let opened = crate::local_file::open(path).map_err(|e| {
-            Error::Io(std::io::Error::new(
-                e.kind(),
-                format!("cannot open {}: {e}", path.display()),
-            ))
-        })?;
+        let opened =
+            crate::local_file::open(path, crate::local_file::Accept::Files).map_err(|e| {
+                Error::Io(std::io::Error::new(
+                    e.kind(),
+                    format!("cannot open {}: {e}", path.display()),
+                ))
+            })?;
         match opened {
             crate::local_file::Local::File(file, len) => Ok(UploadPart::new(file, len, name)),
             _ => Err(InvalidInput::new("path", format!("{} is not a file", path.display())).into()),
