@@ -13,7 +13,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// How long a pipe may stay silent before it ends.
-pub(crate) const PIPE_WAIT: Duration = Duration::from_secs(10);
+const PIPE_WAIT: Duration = Duration::from_secs(10);
 
 /// What a caller takes besides regular files.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -67,7 +67,8 @@ pub(crate) fn open(path: &Path, accept: Accept) -> io::Result<Local> {
         return Ok(Local::Other);
     }
     // Reads of a regular file block again, as usual (a few special files
-    // would otherwise fail with `WouldBlock`).
+    // would otherwise fail with `WouldBlock`). mio's pipe type only lends
+    // its flag setter here, which works on any descriptor.
     let unblocked = Receiver::from(OwnedFd::from(file));
     unblocked.set_nonblocking(false)?;
     Ok(Local::File(
