@@ -112,9 +112,10 @@ pub unsafe extern "C" fn tcb_client_set_token(
 }
 
 /// Trusts the CA certificates in a PEM file, besides the system's roots
-/// (for servers with a private CA). The file is read now: an unreadable or
-/// invalid file fails with `TCB_STATUS_CONFIG` and leaves the
-/// configuration as it was.
+/// (for servers with a private CA). The file (a regular file or a pipe, at
+/// most 16 MiB) is read now: an unreadable or invalid file fails with
+/// `TCB_STATUS_CONFIG` and leaves the configuration as it was. A pipe may
+/// keep this call waiting for up to 10 s of silence.
 ///
 /// Before `tcb_client_connect` only. Thread-safe.
 ///
