@@ -146,6 +146,16 @@ fn a_dropped_pending_call_leaves_nothing_behind() {
     carries_on_past_the_late_answer(c, server);
 }
 
+/// Waits (up to [`WAIT`]) for `pending` to turn ready by itself, nobody
+/// waiting on it.
+fn until_ready<T>(pending: &trueconf_bot::Pending<T>) {
+    let started = Instant::now();
+    while !pending.is_ready() {
+        assert!(started.elapsed() < WAIT, "never ready");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
 #[test]
 fn a_pending_call_turns_ready_when_its_answer_arrives_without_a_wait() {
     let (got_tx, got) = mpsc::channel();
@@ -164,11 +174,7 @@ fn a_pending_call_turns_ready_when_its_answer_arrives_without_a_wait() {
         .expect("the request reached the server");
     assert!(!pending.is_ready());
     go.send(()).unwrap();
-    let started = Instant::now();
-    while !pending.is_ready() {
-        assert!(started.elapsed() < WAIT, "never ready");
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    until_ready(&pending);
     assert_eq!(
         pending.wait_timeout(Duration::ZERO).unwrap(),
         json!({"ok": true})
@@ -188,10 +194,7 @@ fn a_pending_call_never_answered_turns_ready_when_its_time_is_up() {
     let c = connect(&server.url, timeout);
     let started = Instant::now();
     let pending = c.call_pending("never", json!({})).unwrap();
-    while !pending.is_ready() {
-        assert!(started.elapsed() < WAIT, "never ready");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    until_ready(&pending);
     assert!(started.elapsed() >= timeout);
     match pending.wait() {
         Err(Error::Timeout { kind, after }) => {
