@@ -50,12 +50,17 @@ pub(crate) struct Envelope {
 /// Scans `text`; `None` when the frame needs the full parse.
 pub(crate) fn scan(text: &str) -> Option<Envelope> {
     let b = text.as_bytes();
-    let mut at = skip_ws(b, 0);
-    if b.get(at) != Some(&b'{') {
-        return None;
-    }
-    at += 1;
-    let (mut kind, mut id, mut method, mut payload) = (None, None, None, None);
+    let (mut kind, mut id, mut at) = match compact_start(b) {
+        Some((kind, id, next)) => (Some(kind), Some(id), next),
+        None => {
+            let at = skip_ws(b, 0);
+            if b.get(at) != Some(&b'{') {
+                return None;
+            }
+            (None, None, at + 1)
+        }
+    };
+    let (mut method, mut payload) = (None, None);
     loop {
         at = skip_ws(b, at);
         let key = plain_string(b, at)?;
@@ -163,17 +168,49 @@ fn unsigned(b: &[u8], value: Range<usize>) -> Option<u64> {
         Some(_) => return None,
         None => &b[value],
     };
-    // No sign, no leading zero, no fraction: anything else is left to the
-    // full parse (which reads floats like 7.0, or rejects 007).
-    let plain = !digits.is_empty()
-        && digits.iter().all(u8::is_ascii_digit)
-        && (digits.len() == 1 || digits[0] != b'0');
-    if !plain {
+    if !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    plain_digits(digits)
+}
+
+/// The value of a run of ASCII digits without a leading zero (`0` alone
+/// excepted) that fits in a `u64`: anything else is left to the full parse
+/// (which rejects 007).
+fn plain_digits(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() || (digits.len() > 1 && digits[0] == b'0') {
         return None;
     }
     digits.iter().try_fold(0u64, |n, &d| {
         n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
     })
+}
+
+/// The compact start every frame of the spec has, `{"type":T,"id":N,`,
+/// read byte for byte: `(T, N, where the next key starts)`. Any other start
+/// (whitespace, another key order, a quoted or fractional number, a frame
+/// that ends after `id`) is left to the general loop, which reads it the
+/// same way, only slower.
+fn compact_start(b: &[u8]) -> Option<(u64, u64, usize)> {
+    let digits = |from: usize| {
+        let len = b
+            .get(from..)?
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        Some((plain_digits(&b[from..from + len])?, from + len))
+    };
+    const TYPE: &[u8] = b"{\"type\":";
+    const ID: &[u8] = b",\"id\":";
+    if !b.starts_with(TYPE) {
+        return None;
+    }
+    let (kind, at) = digits(TYPE.len())?;
+    if !b[at..].starts_with(ID) {
+        return None;
+    }
+    let (id, at) = digits(at + ID.len())?;
+    (b.get(at) == Some(&b',')).then_some((kind, id, at + 1))
 }
 
 /// How deep the scan follows nested objects and arrays; deeper values make
