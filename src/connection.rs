@@ -5,10 +5,10 @@
 //! and read their responses themselves (combining writes and leader/follower
 //! reads: the design and its measurements are in
 //! [`crate::transport::socket`]). Whoever reads a frame routes it with
-//! [`Inner::dispatch`]: a response goes to its caller's one-shot
-//! [`Slot`] (one allocation per request; the waiter
-//! parks, or sleeps in the socket's epoll if it leads), a server request is
-//! queued as an event and then acknowledged. The I/O thread owns the life
+//! [`Inner::dispatch`]: a response goes into its request's entry in the
+//! table of [`Replies`] (the waiter parks, or sleeps in the socket's epoll
+//! if it leads), a server request is queued as an event and then
+//! acknowledged. The I/O thread owns the life
 //! cycle: it reads what no leader reads, writes batches, pings, tears a
 //! failed link down (failing its calls) and reconnects.
 //!
@@ -20,16 +20,15 @@ use crate::auth::{self, Token};
 use crate::client::Health;
 use crate::config::Config;
 use crate::error::{ApiErrorCode, Error, Result, TimeoutKind};
-use crate::oneshot::{Filled, Slot};
 use crate::protocol::frame::{error_code, write_ack, write_request, Frame, FramePayload};
 use crate::protocol::methods::{Auth, AuthResponse};
+use crate::replies::{Filled, Replies};
 use crate::time::deadline_after;
 use crate::transport::connect::open_websocket;
 use crate::transport::socket::{lock, Driver, Incoming, Leader, Led, Shared, Sink};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::thread::JoinHandle;
@@ -80,37 +79,12 @@ pub enum ConnectionState {
     Closed,
 }
 
-struct PendingEntry {
-    slot: Arc<Slot<Reply>>,
-    generation: u64,
-}
-
-/// Hashes request ids (unique integers) with one multiplication.
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-}
-
-type PendingTable = HashMap<u64, PendingEntry, BuildHasherDefault<IdHasher>>;
-
 /// One WebSocket connection's shared half and its generation number.
 pub(crate) struct Link {
     pub(crate) shared: Arc<Shared>,
     generation: u64,
-    /// Set (under the pending lock) when the link is torn down: nothing is
-    /// queued on a dead link.
+    /// Set (under the lock of the table of replies) when the link is torn
+    /// down: nothing is queued on a dead link.
     dead: AtomicBool,
 }
 
@@ -130,7 +104,8 @@ pub(crate) struct Inner {
     pub(crate) config: Config,
     status: Mutex<Status>,
     status_changed: Condvar,
-    pending: Mutex<PendingTable>,
+    /// Requests in flight, and their replies until taken.
+    replies: Replies<Reply>,
     shutdown: AtomicBool,
     user_id: Mutex<String>,
     token: Mutex<Option<Token>>,
@@ -204,13 +179,14 @@ impl Drop for ProgressWatch {
 /// A request in flight.
 pub(crate) struct Call {
     id: u64,
-    slot: Arc<Slot<Reply>>,
+    /// Its reply was taken (or the entry abandoned): nothing to clean up.
+    settled: bool,
     /// The link the request went out on: waiting may lead its reads. Weak,
     /// so that a call kept after its link ended does not keep the link's
     /// socket open. A link is dropped after its calls were answered or
     /// failed (see [`Io::teardown`]), or, if the I/O thread panicked, just
-    /// before `finish` fails them: a call that finds its link gone waits on
-    /// its slot alone.
+    /// before `finish` fails them: a call that finds its link gone waits for
+    /// its reply alone.
     link: Weak<Link>,
     method: Cow<'static, str>,
     inner: Arc<Inner>,
@@ -238,7 +214,7 @@ impl Call {
 
     /// Whether the reply (a response, or the call's failure) is in.
     pub(crate) fn is_answered(&self) -> bool {
-        self.slot.is_filled()
+        self.inner.replies.is_answered(self.id)
     }
 
     /// The method name, owned (free for the typed methods' static names).
@@ -259,14 +235,15 @@ impl Call {
     /// [`wait`](Self::wait) until `deadline`; `timeout` is what a timeout
     /// error reports.
     pub(crate) fn wait_until(
-        self,
+        mut self,
         deadline: Instant,
         timeout: Duration,
     ) -> Result<Option<FramePayload>> {
-        let link = match self.slot.is_filled() {
-            true => None,
-            false => self.link.upgrade(),
-        };
+        if let Some(reply) = self.inner.replies.take(self.id) {
+            self.settled = true;
+            return self.interpret(reply);
+        }
+        let link = self.link.upgrade();
         let leader = link.as_ref().and_then(|link| link.shared.try_lead());
         self.wait_led(deadline, timeout, leader)
     }
@@ -275,57 +252,55 @@ impl Call {
     /// reports), leading the reads with `leader` if given and parking
     /// otherwise.
     fn wait_led(
-        &self,
+        &mut self,
         deadline: Instant,
         timeout: Duration,
         leader: Option<Leader<'_>>,
     ) -> Result<Option<FramePayload>> {
-        let reply = match self.slot.try_take() {
-            Some(reply) => Some(reply),
-            None => match leader {
-                Some(mut leader) => {
-                    self.slot.set_leading(true);
-                    let led = leader.run(
-                        deadline,
-                        || self.slot.is_filled(),
-                        |incoming, sink| self.inner.dispatch(incoming, sink),
-                    );
-                    self.slot.set_leading(false);
-                    drop(leader);
-                    match led {
-                        Led::Done => self.slot.try_take(),
-                        Led::TimedOut => None,
-                        Led::Failed => self.slot.wait_until(deadline),
-                    }
-                }
-                None => match self.link.upgrade() {
-                    Some(link) => {
-                        link.shared.park();
-                        let reply = self.slot.wait_until(deadline);
-                        link.shared.unpark();
-                        reply
-                    }
-                    // Ended: its calls were failed already.
-                    None => self.slot.wait_until(deadline),
-                },
-            },
-        };
-        let reply = match reply {
-            Some(reply) => reply,
-            None => {
-                // Abandon the entry; a reply that raced in still counts.
-                lock(&self.inner.pending).remove(&self.id);
-                match self.slot.try_take() {
-                    Some(reply) => reply,
-                    None => {
-                        return Err(Error::Timeout {
-                            kind: TimeoutKind::Request,
-                            after: timeout,
-                        })
-                    }
+        let replies = &self.inner.replies;
+        let id = self.id;
+        let reply = match leader {
+            Some(mut leader) => {
+                replies.set_leading(id);
+                let led = leader.run(
+                    deadline,
+                    || replies.is_answered(id),
+                    |incoming, sink| self.inner.dispatch(incoming, sink),
+                );
+                let reply = replies.stop_leading(id);
+                drop(leader);
+                match (reply, led) {
+                    (Some(reply), _) => Some(reply),
+                    (None, Led::Failed) => replies.wait_until(id, deadline),
+                    (None, Led::Done | Led::TimedOut) => None,
                 }
             }
+            None => match self.link.upgrade() {
+                Some(link) => {
+                    link.shared.park();
+                    let reply = replies.wait_until(id, deadline);
+                    link.shared.unpark();
+                    reply
+                }
+                // Ended: its calls were failed already.
+                None => replies.wait_until(id, deadline),
+            },
         };
+        // Without a reply, the entry is abandoned; one that raced in still
+        // counts.
+        let reply = reply.or_else(|| replies.abandon(id));
+        self.settled = true;
+        match reply {
+            Some(reply) => self.interpret(reply),
+            None => Err(Error::Timeout {
+                kind: TimeoutKind::Request,
+                after: timeout,
+            }),
+        }
+    }
+
+    /// The call's outcome from its reply.
+    fn interpret(&self, reply: Reply) -> Result<Option<FramePayload>> {
         match reply {
             Reply::Payload(payload) => match error_code(payload.as_ref().map(FramePayload::get)) {
                 Ok(Some(code)) => {
@@ -358,9 +333,8 @@ impl Call {
 
 impl Drop for Call {
     fn drop(&mut self) {
-        // A filled slot was removed from the table by whoever filled it.
-        if !self.slot.is_filled() {
-            lock(&self.inner.pending).remove(&self.id);
+        if !self.settled {
+            self.inner.replies.abandon(self.id);
         }
     }
 }
@@ -390,7 +364,7 @@ impl Inner {
                 waiting: 0,
             }),
             status_changed: Condvar::new(),
-            pending: Mutex::new(PendingTable::default()),
+            replies: Replies::new(),
             shutdown: AtomicBool::new(false),
             user_id: Mutex::new(String::new()),
             token: Mutex::new(token),
@@ -444,7 +418,7 @@ impl Inner {
                 other => other,
             })?;
             let leader = link.shared.try_lead();
-            if let Some(call) = self.queue(&link, method.clone(), payload_json, false) {
+            if let Some(mut call) = self.queue(&link, method.clone(), payload_json, false) {
                 return call.wait_led(deadline, timeout, leader);
             }
             // The link died before anything was written: wait for the next.
@@ -479,27 +453,20 @@ impl Inner {
         payload_json: &[u8],
         batch: bool,
     ) -> Option<Call> {
-        let slot = Arc::new(Slot::new());
         let id = link.shared.enqueue_batched(|queue| {
-            let mut pending = lock(&self.pending);
+            let mut table = self.replies.lock();
             if link.dead.load(Ordering::Acquire) {
                 return (None, false);
             }
-            let in_flight = !pending.is_empty();
+            let in_flight = table.any_unanswered();
             let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-            pending.insert(
-                id,
-                PendingEntry {
-                    slot: slot.clone(),
-                    generation: link.generation,
-                },
-            );
+            table.insert(id, link.generation);
             queue.push_text(|text| write_request(text, id, &method, payload_json));
             (Some(id), batch && in_flight)
         })?;
         Some(Call {
             id,
-            slot,
+            settled: false,
             link: Arc::downgrade(link),
             method,
             inner: self.clone(),
@@ -571,7 +538,7 @@ impl Inner {
             authorized: state == ConnectionState::Connected,
             reconnects: self.reconnects.load(Ordering::Relaxed),
             queued_events: self.events_rx.len(),
-            requests_in_flight: lock(&self.pending).len(),
+            requests_in_flight: self.replies.unanswered(),
             waiting_for_connection,
             failure,
         }
@@ -628,13 +595,8 @@ impl Inner {
             status.link.clone()
         };
         // Waiting callers fail now, not after the close handshake.
-        let waiting: Vec<PendingEntry> = lock(&self.pending).drain().map(|(_, e)| e).collect();
-        let mut wake_leader = false;
-        for entry in waiting {
-            wake_leader |= entry.slot.fill(Reply::Closed) == Filled::ToLeader;
-        }
-        if wake_leader {
-            // A caller that leads waits on the socket, not on its slot.
+        if self.replies.fail_waiting(|_| true, || Reply::Closed) {
+            // A caller that leads waits on the socket, not parked.
             if let Some(link) = &link {
                 link.shared.wake_leader();
             }
@@ -685,14 +647,12 @@ impl Inner {
         };
         match Frame::parse_shared(&text) {
             Ok(Frame::Response { id, payload }) => {
-                let entry = lock(&self.pending).remove(&id);
-                match entry {
-                    Some(entry) => {
-                        if entry.slot.fill(Reply::Payload(payload)) == Filled::ToLeader {
-                            sink.wake_leader = true;
-                        }
+                match self.replies.fill(id, Reply::Payload(payload)) {
+                    Filled::ToLeader => sink.wake_leader = true,
+                    Filled::Delivered => {}
+                    Filled::Unknown => {
+                        log::debug!("dropped a response to unknown or abandoned request {id}")
                     }
-                    None => log::debug!("dropped a response to unknown or abandoned request {id}"),
                 }
             }
             Ok(Frame::Request {
@@ -824,9 +784,9 @@ impl Inner {
     fn retire(&self, link: &Link) {
         // Under the table's lock, which queuing a call holds while it
         // checks `dead`.
-        let pending = lock(&self.pending);
+        let table = self.replies.lock();
         link.dead.store(true, Ordering::Release);
-        drop(pending);
+        drop(table);
         let mut status = lock(&self.status);
         if status
             .link
@@ -867,10 +827,7 @@ impl Inner {
             }
             self.status_changed.notify_all();
         }
-        let failed: Vec<PendingEntry> = lock(&self.pending).drain().map(|(_, e)| e).collect();
-        for entry in failed {
-            entry.slot.fill(Reply::Closed);
-        }
+        self.replies.fail_waiting(|_| true, || Reply::Closed);
         lock(&self.events_tx).take();
         // Waits for uploads to finish see the end now, not at their timeout.
         lock(&self.progress_watchers).clear();
@@ -1051,18 +1008,11 @@ impl Io {
         let payload = serde_json::to_string(&request)
             .map_err(|e| Error::Config(format!("cannot encode auth: {e}")))?;
         let deadline = deadline_after(config.auth_timeout);
-        let slot = Arc::new(Slot::new());
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        lock(&inner.pending).insert(
-            id,
-            PendingEntry {
-                slot: slot.clone(),
-                generation: link.generation,
-            },
-        );
+        inner.replies.lock().insert(id, link.generation);
         let call = Call {
             id,
-            slot,
+            settled: false,
             link: Arc::downgrade(link),
             method: Cow::Borrowed("auth"),
             inner: inner.clone(),
@@ -1070,7 +1020,7 @@ impl Io {
         link.shared.enqueue_with(|q| {
             q.push_text(|text| write_request(text, id, "auth", payload.to_string().as_bytes()))
         });
-        while !call.slot.is_filled() {
+        while !call.is_answered() {
             if inner.is_shutdown() {
                 return Err(Error::Closed);
             }
@@ -1085,7 +1035,7 @@ impl Io {
                 inner.dispatch_holding(incoming, sink, early)
             });
             if let Err(e) = turned {
-                if !call.slot.is_filled() {
+                if !call.is_answered() {
                     let e = inner.without_secrets(&e.to_string());
                     return Err(Error::Connect(format!("during authentication: {e}")));
                 }
@@ -1237,15 +1187,6 @@ impl Io {
     /// flight.
     fn teardown(&self, link: &Link) {
         self.inner.retire(link);
-        let failed: Vec<PendingEntry> = {
-            let mut pending = lock(&self.inner.pending);
-            let ids: Vec<u64> = pending
-                .iter()
-                .filter(|(_, e)| e.generation == link.generation)
-                .map(|(id, _)| *id)
-                .collect();
-            ids.iter().filter_map(|id| pending.remove(id)).collect()
-        };
         // Nothing more is read or written on it: let the server know now,
         // not when the link is dropped after reconnecting.
         link.shared.shutdown();
@@ -1256,10 +1197,10 @@ impl Io {
                 Reply::Lost
             }
         };
-        for entry in failed {
-            entry.slot.fill(reply());
-        }
-        // A caller that leads waits on the socket, not on its slot.
+        self.inner
+            .replies
+            .fail_waiting(|generation| generation == link.generation, reply);
+        // A caller that leads waits on the socket, not parked.
         link.shared.wake_leader();
     }
 

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 /// batch, then wait for each. Dropping it abandons the response.
 ///
 /// A request sent while others are in flight joins a batch, written with
-/// many others in one go: when a wait begins, when 64 have gathered, or
+/// many others in one go: when a wait begins, when 128 have gathered, or
 /// within about a millisecond otherwise.
 #[must_use = "a pending request does nothing unless waited for"]
 pub struct Pending<T> {

@@ -96,7 +96,7 @@ const WAKE: Token = Token(1);
 /// Frames read per pass before the socket lock is released for writers.
 const READ_BATCH: usize = 256;
 /// Batched frames queued before the queuing thread writes them itself.
-const BATCH_MAX: usize = 64;
+const BATCH_MAX: usize = 128;
 
 /// The half of a socket that any thread may use.
 #[derive(Debug)]
