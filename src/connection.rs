@@ -25,12 +25,12 @@ use crate::protocol::methods::{Auth, AuthResponse};
 use crate::replies::{Filled, Replies};
 use crate::time::deadline_after;
 use crate::transport::connect::open_websocket;
-use crate::transport::socket::{lock, Driver, Incoming, Leader, Led, Shared, Sink};
+use crate::transport::socket::{lock, Driver, Incoming, Leader, Led, Queued, Shared, Sink};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use tungstenite::protocol::frame::coding::CloseCode;
@@ -83,9 +83,6 @@ pub enum ConnectionState {
 pub(crate) struct Link {
     pub(crate) shared: Arc<Shared>,
     generation: u64,
-    /// Set (under the lock of the table of replies) when the link is torn
-    /// down: nothing is queued on a dead link.
-    dead: AtomicBool,
 }
 
 struct Status {
@@ -104,8 +101,10 @@ pub(crate) struct Inner {
     pub(crate) config: Config,
     status: Mutex<Status>,
     status_changed: Condvar,
-    /// Requests in flight, and their replies until taken.
-    replies: Replies<Reply>,
+    /// Requests in flight, their replies until taken, and the link new
+    /// requests go out on (set before `status` says connected, cleared
+    /// before it says otherwise).
+    replies: Replies<Reply, Arc<Link>>,
     shutdown: AtomicBool,
     user_id: Mutex<String>,
     token: Mutex<Option<Token>>,
@@ -181,13 +180,13 @@ pub(crate) struct Call {
     id: u64,
     /// Its reply was taken (or the entry abandoned): nothing to clean up.
     settled: bool,
-    /// The link the request went out on: waiting may lead its reads. Weak,
-    /// so that a call kept after its link ended does not keep the link's
-    /// socket open. A link is dropped after its calls were answered or
-    /// failed (see [`Io::teardown`]), or, if the I/O thread panicked, just
-    /// before `finish` fails them: a call that finds its link gone waits for
-    /// its reply alone.
-    link: Weak<Link>,
+    /// The generation of the link the request went out on: waiting may
+    /// lead that link's reads while it is the current one. (Not the link
+    /// itself, so that a call kept after its link ended does not keep the
+    /// link's socket open.) A link stops being the current one before its
+    /// calls are failed (see [`Io::teardown`]): a call that finds another
+    /// link, or none, waits for its reply alone.
+    generation: u64,
     method: Cow<'static, str>,
     inner: Arc<Inner>,
 }
@@ -243,7 +242,7 @@ impl Call {
             self.settled = true;
             return self.interpret(reply);
         }
-        let link = self.link.upgrade();
+        let link = self.link();
         let leader = link.as_ref().and_then(|link| link.shared.try_lead());
         self.wait_led(deadline, timeout, leader)
     }
@@ -275,7 +274,7 @@ impl Call {
                     (None, Led::Done | Led::TimedOut) => None,
                 }
             }
-            None => match self.link.upgrade() {
+            None => match self.link() {
                 Some(link) => {
                     link.shared.park();
                     let reply = replies.wait_until(id, deadline);
@@ -299,6 +298,14 @@ impl Call {
         }
     }
 
+    /// The link the request went out on, while it is the current one.
+    fn link(&self) -> Option<Arc<Link>> {
+        let generation = self.generation;
+        self.inner
+            .replies
+            .link_if(|link| link.generation == generation)
+    }
+
     /// The call's outcome from its reply.
     fn interpret(&self, reply: Reply) -> Result<Option<FramePayload>> {
         match reply {
@@ -306,8 +313,8 @@ impl Call {
                 Ok(Some(code)) => {
                     let code = ApiErrorCode::from_code(code);
                     if self.method != "auth" && is_deauthorized(code) {
-                        // A link already gone needs no new session.
-                        if let Some(link) = self.link.upgrade() {
+                        // A link already retired needs no new session.
+                        if let Some(link) = self.link() {
                             self.inner.request_reauth(code, &link);
                         }
                     }
@@ -398,8 +405,8 @@ impl Inner {
     }
 
     /// Sends a request and waits for its response. The caller takes the
-    /// lead of the link's reads before sending if no other thread has it,
-    /// so that the response wakes this thread only (see
+    /// lead of the link's reads before its request goes out if no other
+    /// thread has it, so that the response wakes this thread only (see
     /// [`Shared::try_lead`]).
     pub(crate) fn call(
         self: &Arc<Self>,
@@ -408,8 +415,9 @@ impl Inner {
         timeout: Duration,
     ) -> Result<Option<FramePayload>> {
         let deadline = deadline_after(timeout);
-        loop {
-            let link = self.wait_link(deadline).map_err(|e| match e {
+        let (mut call, link, queued) = self
+            .queue_when_linked(method, payload_json, false, deadline)
+            .map_err(|e| match e {
                 // Timed out waiting for a connection: report this call's limit.
                 Error::Timeout { kind, .. } => Error::Timeout {
                     kind,
@@ -417,12 +425,9 @@ impl Inner {
                 },
                 other => other,
             })?;
-            let leader = link.shared.try_lead();
-            if let Some(mut call) = self.queue(&link, method.clone(), payload_json, false) {
-                return call.wait_led(deadline, timeout, leader);
-            }
-            // The link died before anything was written: wait for the next.
-        }
+        let leader = link.shared.try_lead();
+        link.shared.send_queued(queued);
+        call.wait_led(deadline, timeout, leader)
     }
 
     /// Queues a request on the current link, waiting for one until
@@ -433,56 +438,79 @@ impl Inner {
         payload_json: &[u8],
         deadline: Instant,
     ) -> Result<Call> {
+        let (call, link, queued) = self.queue_when_linked(method, payload_json, true, deadline)?;
+        link.shared.send_queued(queued);
+        Ok(call)
+    }
+
+    /// [`queue`](Self::queue), waiting for a link up to `deadline`.
+    fn queue_when_linked(
+        self: &Arc<Self>,
+        mut method: Cow<'static, str>,
+        payload_json: &[u8],
+        batch: bool,
+        deadline: Instant,
+    ) -> Result<(Call, Arc<Link>, Queued)> {
         loop {
-            let link = self.wait_link(deadline)?;
-            if let Some(call) = self.queue(&link, method.clone(), payload_json, true) {
-                return Ok(call);
+            if self.shutdown.load(Ordering::Acquire) {
+                return Err(Error::Closed);
             }
-            // The link died before anything was written: wait for the next.
+            match self.queue(method, payload_json, batch) {
+                Ok(queued) => return Ok(queued),
+                Err(unsent) => method = unsent,
+            }
+            self.wait_link(deadline)?;
         }
     }
 
-    /// Allocates an id, registers the request and queues its frame on
-    /// `link`; `None` if the link died first. A `batch`ed request (one sent
-    /// without waiting for it) is written with others when requests are in
-    /// flight already (see [`Shared::enqueue_batched`]).
+    /// Allocates an id, registers the request and queues its frame on the
+    /// current link, all under the table's lock; without a link, the
+    /// method is handed back.
+    /// The frame still has to be sent on its way (see
+    /// [`Shared::send_queued`]). A `batch`ed request (one sent without
+    /// waiting for it) is written with others when requests are in flight
+    /// already (see [`Shared::queue_batched`]).
     fn queue(
         self: &Arc<Self>,
-        link: &Arc<Link>,
         method: Cow<'static, str>,
         payload_json: &[u8],
         batch: bool,
-    ) -> Option<Call> {
-        let id = link.shared.enqueue_batched(|queue| {
-            let mut table = self.replies.lock();
-            if link.dead.load(Ordering::Acquire) {
-                return (None, false);
-            }
+    ) -> std::result::Result<(Call, Arc<Link>, Queued), Cow<'static, str>> {
+        let mut table = self.replies.lock();
+        let Some(link) = table.link.clone() else {
+            return Err(method);
+        };
+        let (id, queued) = link.shared.queue_batched(|outbox| {
             let in_flight = table.any_unanswered();
             let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
             table.insert(id, link.generation);
-            queue.push_text(|text| write_request(text, id, &method, payload_json));
-            (Some(id), batch && in_flight)
-        })?;
-        Some(Call {
+            outbox.push_text(|text| write_request(text, id, &method, payload_json));
+            (id, batch && in_flight)
+        });
+        drop(table);
+        let call = Call {
             id,
             settled: false,
-            link: Arc::downgrade(link),
+            generation: link.generation,
             method,
             inner: self.clone(),
-        })
+        };
+        Ok((call, link, queued))
     }
 
-    /// The current link, waiting for one up to `deadline`.
-    fn wait_link(&self, deadline: Instant) -> Result<Arc<Link>> {
+    /// Waits up to `deadline` until a link is up (or the client ended).
+    fn wait_link(&self, deadline: Instant) -> Result<()> {
         let mut status = lock(&self.status);
         loop {
             if self.shutdown.load(Ordering::Acquire) {
                 return Err(Error::Closed);
             }
-            match (&status.state, &status.link) {
-                (ConnectionState::Connected, Some(link)) => return Ok(link.clone()),
-                (ConnectionState::Closed, _) => return Err(self.closed_error_locked(&status)),
+            match status.state {
+                // The table's link is set before the state says connected
+                // and cleared before it says otherwise, both changes
+                // announced through `status_changed`.
+                ConnectionState::Connected if self.replies.lock().link.is_some() => return Ok(()),
+                ConnectionState::Closed => return Err(self.closed_error_locked(&status)),
                 _ => {}
             }
             let left = deadline.saturating_duration_since(Instant::now());
@@ -516,6 +544,7 @@ impl Inner {
     }
 
     fn publish(&self, link: Arc<Link>) {
+        self.replies.lock().link = Some(link.clone());
         let mut status = lock(&self.status);
         status.state = ConnectionState::Connected;
         status.link = Some(link);
@@ -778,15 +807,21 @@ impl Inner {
         link.shared.wake();
     }
 
-    /// Marks `link` dead, so that no call is queued on it any more, and
-    /// withdraws it if it is the current one: new calls wait for the next
-    /// link. Calls already sent on it are left to their answers.
+    /// Withdraws `link` if it is the current one, so that no call is queued
+    /// on it any more: new calls wait for the next link. Calls already sent
+    /// on it are left to their answers.
     fn retire(&self, link: &Link) {
-        // Under the table's lock, which queuing a call holds while it
-        // checks `dead`.
-        let table = self.replies.lock();
-        link.dead.store(true, Ordering::Release);
-        drop(table);
+        // Under the table's lock, which queuing a call holds.
+        {
+            let mut table = self.replies.lock();
+            if table
+                .link
+                .as_ref()
+                .is_some_and(|current| current.generation == link.generation)
+            {
+                table.link = None;
+            }
+        }
         let mut status = lock(&self.status);
         if status
             .link
@@ -827,6 +862,8 @@ impl Inner {
             }
             self.status_changed.notify_all();
         }
+        // No call is queued from now on; those queued before fail.
+        self.replies.lock().link = None;
         self.replies.fail_waiting(|_| true, || Reply::Closed);
         lock(&self.events_tx).take();
         // Waits for uploads to finish see the end now, not at their timeout.
@@ -951,11 +988,7 @@ impl Io {
             &inner.offer_subprotocol,
         )?;
         let (mut driver, shared) = Driver::new(ws)?;
-        let link = Arc::new(Link {
-            shared,
-            generation,
-            dead: AtomicBool::new(false),
-        });
+        let link = Arc::new(Link { shared, generation });
         lock(&inner.status).handshaking = Some(link.shared.clone());
         let mut early = Early::new();
         let authorized = self.authenticate_renewing(&mut driver, &link, token, &mut early);
@@ -1013,7 +1046,7 @@ impl Io {
         let call = Call {
             id,
             settled: false,
-            link: Arc::downgrade(link),
+            generation: link.generation,
             method: Cow::Borrowed("auth"),
             inner: inner.clone(),
         };

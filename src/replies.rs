@@ -1,5 +1,6 @@
 //! The table of requests in flight: each request's entry holds its reply
-//! once it arrives, until the caller takes it.
+//! once it arrives, until the caller takes it. The table also holds the
+//! link new requests go out on, so that queuing a request takes one lock.
 //!
 //! Whoever reads a response fills its entry under the table's lock, and the
 //! caller takes the reply out under the same lock: a request costs no
@@ -17,16 +18,19 @@ use std::sync::{Mutex, MutexGuard};
 use std::thread::Thread;
 use std::time::Instant;
 
-/// Requests in flight by id, with their replies of type `T`.
-pub(crate) struct Replies<T> {
-    table: Mutex<Table<T>>,
+/// Requests in flight by id, with their replies of type `T`, and the link
+/// of type `L` that new requests go out on.
+pub(crate) struct Replies<T, L> {
+    table: Mutex<Table<T, L>>,
 }
 
 /// The entries, under the table's lock.
-pub(crate) struct Table<T> {
+pub(crate) struct Table<T, L> {
     entries: HashMap<u64, Entry<T>, BuildHasherDefault<IdHasher>>,
     /// Entries whose reply has not arrived.
     unanswered: usize,
+    /// Where new requests go out (`None`: wait for a link).
+    pub(crate) link: Option<L>,
 }
 
 struct Entry<T> {
@@ -84,7 +88,7 @@ impl Hasher for IdHasher {
     }
 }
 
-impl<T> Table<T> {
+impl<T, L> Table<T, L> {
     /// Adds request `id`, sent on link `generation`, waiting for its reply.
     pub(crate) fn insert(&mut self, id: u64, generation: u64) {
         let entry = Entry {
@@ -106,20 +110,33 @@ impl<T> Table<T> {
     }
 }
 
-impl<T> Replies<T> {
-    pub(crate) fn new() -> Replies<T> {
+impl<T, L> Replies<T, L> {
+    pub(crate) fn new() -> Replies<T, L> {
         Replies {
             table: Mutex::new(Table {
                 entries: HashMap::default(),
                 unanswered: 0,
+                link: None,
             }),
         }
     }
 
     /// The table, locked: to register a request together with other work
     /// done under the same lock.
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Table<T>> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Table<T, L>> {
         lock(&self.table)
+    }
+
+    /// The link new requests go out on, if `accept` takes it.
+    pub(crate) fn link_if(&self, accept: impl FnOnce(&L) -> bool) -> Option<L>
+    where
+        L: Clone,
+    {
+        self.lock()
+            .link
+            .as_ref()
+            .filter(|link| accept(link))
+            .cloned()
     }
 
     /// How many requests still wait for their reply.
@@ -261,7 +278,7 @@ impl<T> Replies<T> {
 }
 
 /// Removes and returns the reply to `id` if it arrived.
-fn take_answered<T>(table: &mut Table<T>, id: u64) -> Option<T> {
+fn take_answered<T, L>(table: &mut Table<T, L>, id: u64) -> Option<T> {
     match table.entries.entry(id) {
         hash_map::Entry::Occupied(entry) if matches!(entry.get().state, State::Answered(_)) => {
             match entry.remove().state {
@@ -292,7 +309,7 @@ mod tests {
     use std::sync::Arc;
     use std::time::Duration;
 
-    fn is_parked(replies: &Replies<u8>, id: u64) -> bool {
+    fn is_parked(replies: &Replies<u8, ()>, id: u64) -> bool {
         matches!(
             replies.lock().entries.get(&id),
             Some(Entry {
@@ -304,7 +321,7 @@ mod tests {
 
     #[test]
     fn delivers_once_across_threads() {
-        let replies = Arc::new(Replies::new());
+        let replies: Arc<Replies<u8, ()>> = Arc::new(Replies::new());
         replies.lock().insert(1, 0);
         let filler = {
             let replies = replies.clone();
@@ -327,7 +344,7 @@ mod tests {
 
     #[test]
     fn times_out_empty_then_tells_a_leader() {
-        let replies: Replies<u8> = Replies::new();
+        let replies: Replies<u8, ()> = Replies::new();
         replies.lock().insert(1, 0);
         let start = Instant::now();
         assert_eq!(
@@ -346,7 +363,7 @@ mod tests {
 
     #[test]
     fn failing_a_link_answers_only_its_waiting_requests() {
-        let replies: Replies<&str> = Replies::new();
+        let replies: Replies<&str, ()> = Replies::new();
         {
             let mut table = replies.lock();
             table.insert(1, 0);
@@ -368,7 +385,7 @@ mod tests {
 
     #[test]
     fn an_abandoned_request_drops_its_late_reply() {
-        let replies: Replies<u8> = Replies::new();
+        let replies: Replies<u8, ()> = Replies::new();
         replies.lock().insert(1, 0);
         assert_eq!(replies.unanswered(), 1);
         assert_eq!(replies.abandon(1), None);

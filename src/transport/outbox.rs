@@ -93,7 +93,10 @@ impl Outbox {
         if self.text.capacity() > TEXT_KEEP {
             self.text = Vec::new();
         }
-        let frames = std::mem::take(&mut self.frames);
+        // The next batch is likely as long: room for it now, rather than
+        // growing the list a step at a time again.
+        let room = Vec::with_capacity(self.frames.len());
+        let frames = std::mem::replace(&mut self.frames, room);
         let mut start = 0;
         frames.into_iter().map(move |frame| match frame {
             Queued::Text(end) => {

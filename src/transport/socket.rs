@@ -14,7 +14,7 @@
 //!   after unlocking ([`Shared::write_out`]), so the frame goes out with the
 //!   holder's batch and nobody wakes the I/O thread to write.
 //! - **Pipelined requests batch.** A request sent without waiting while
-//!   others are in flight ([`Shared::enqueue_batched`]) joins a batch: the
+//!   others are in flight ([`Shared::queue_batched`]) joins a batch: the
 //!   caller writes it when it waits or the batch is long; otherwise the I/O
 //!   thread does. The first batch wakes the I/O thread, which writes it at
 //!   once and then writes later batches on a clock ([`BATCH_TICK`], 1 ms),
@@ -168,6 +168,15 @@ impl Watch {
             (false, false) => None,
         }
     }
+}
+
+/// Frames queued by [`Shared::queue_batched`] and not yet sent on their
+/// way with [`Shared::send_queued`].
+#[derive(Debug)]
+#[must_use = "queued frames wait for `Shared::send_queued`"]
+pub struct Queued {
+    /// They may wait for the batch (rather than be written now).
+    defer: bool,
 }
 
 /// How long input stays unwatched by the I/O thread after a leader left
@@ -329,27 +338,36 @@ impl Shared {
     /// writes them every [`BATCH_TICK`] without being woken again.
     /// Such frames are not urgent: reading threads do not write them on
     /// their way (a `write` per read pass would split the batch again).
-    pub fn enqueue_batched<R>(&self, fill: impl FnOnce(&mut Outbox) -> (R, bool)) -> R {
-        let (r, defer) = {
-            let mut outbox = lock(&self.outbox);
-            let (r, defer) = fill(&mut outbox);
-            let defer = defer && outbox.len() < BATCH_MAX;
-            if !defer {
-                outbox.mark_urgent();
-            }
-            (r, defer)
-        };
+    ///
+    /// Nothing is written or woken here: the caller passes the returned
+    /// [`Queued`] to [`send_queued`](Self::send_queued) once it let go of
+    /// its own locks.
+    pub fn queue_batched<R>(&self, fill: impl FnOnce(&mut Outbox) -> (R, bool)) -> (R, Queued) {
+        let mut outbox = lock(&self.outbox);
+        let (r, defer) = fill(&mut outbox);
+        let defer = defer && outbox.len() < BATCH_MAX;
         if !defer {
+            outbox.mark_urgent();
+        }
+        (r, Queued { defer })
+    }
+
+    /// Sends frames queued by [`queue_batched`](Self::queue_batched) on
+    /// their way: writes them now, or leaves them to the batch.
+    pub fn send_queued(&self, queued: Queued) {
+        if !queued.defer {
             self.write_out();
-        } else if !self.flush_asked.swap(true, Ordering::SeqCst)
+        } else if !self.flush_asked.load(Ordering::SeqCst)
+            && !self.flush_asked.swap(true, Ordering::SeqCst)
             && !self.batch_clock_on.load(Ordering::SeqCst)
         {
-            // Pairs with `Driver::turn`: it stops the clock, then looks at
-            // `flush_asked`; this asks, then looks at `batch_clock_on`. One of
-            // the two sees the other.
+            // Asked already: the I/O thread has yet to clear the flag, and
+            // takes the queue (with these frames) after clearing it. Not
+            // asked: this asks, then looks at `batch_clock_on`, while
+            // `Driver::turn` stops the clock, then looks at `flush_asked`.
+            // One of the two sees the other.
             self.wake();
         }
-        r
     }
 
     /// Writes the queue now if the socket is free. If another thread holds
