@@ -20,7 +20,7 @@ use crate::auth::{self, Token};
 use crate::client::Health;
 use crate::config::Config;
 use crate::error::{ApiErrorCode, Error, Result, TimeoutKind};
-use crate::protocol::frame::{error_code, write_ack, write_request, Frame, FramePayload};
+use crate::protocol::frame::{write_ack, write_request, Frame, FramePayload};
 use crate::protocol::methods::{Auth, AuthResponse};
 use crate::replies::{Filled, Replies};
 use crate::time::deadline_after;
@@ -309,8 +309,8 @@ impl Call {
     /// The call's outcome from its reply.
     fn interpret(&self, reply: Reply) -> Result<Option<FramePayload>> {
         match reply {
-            Reply::Payload(payload) => match error_code(payload.as_ref().map(FramePayload::get)) {
-                Ok(Some(code)) => {
+            Reply::Payload(payload) => match payload.as_ref().map(FramePayload::error_code) {
+                Some(Ok(Some(code))) => {
                     let code = ApiErrorCode::from_code(code);
                     if self.method != "auth" && is_deauthorized(code) {
                         // A link already retired needs no new session.
@@ -323,8 +323,8 @@ impl Call {
                         code,
                     })
                 }
-                Ok(None) => Ok(payload),
-                Err(e) => Err(Error::decode(
+                None | Some(Ok(None)) => Ok(payload),
+                Some(Err(e)) => Err(Error::decode(
                     format!("the errorCode of the {} response", self.method),
                     e,
                     payload.as_ref().map_or("", FramePayload::get),

@@ -45,6 +45,10 @@ pub(crate) struct Envelope {
     pub method: Option<Range<usize>>,
     /// The `payload` value, if present and not `null`.
     pub payload: Option<Range<usize>>,
+    /// The payload is an object holding the string `errorCode` (unescaped)
+    /// as one of its own keys or values: only then can it be an error
+    /// answer (see [`error_code`](super::frame::error_code)).
+    pub error_key: bool,
 }
 
 /// Scans `text`; `None` when the frame needs the full parse.
@@ -60,7 +64,7 @@ pub(crate) fn scan(text: &str) -> Option<Envelope> {
             (None, None, at + 1)
         }
     };
-    let (mut method, mut payload) = (None, None);
+    let (mut method, mut payload, mut error_key) = (None, None, false);
     loop {
         at = skip_ws(b, at);
         let key = plain_string(b, at)?;
@@ -70,7 +74,11 @@ pub(crate) fn scan(text: &str) -> Option<Envelope> {
         }
         at = skip_ws(b, at + 1);
         let end = match &b[key.clone()] {
-            b"payload" => skip_payload(b, at)?,
+            b"payload" => {
+                let (end, has_error_key) = skip_payload(b, at)?;
+                error_key = has_error_key;
+                end
+            }
             _ => check_value(b, at, MAX_DEPTH)?,
         };
         let value = at..end;
@@ -101,6 +109,7 @@ pub(crate) fn scan(text: &str) -> Option<Envelope> {
         id: id?,
         method: method.flatten(),
         payload: payload.flatten(),
+        error_key,
     })
 }
 
@@ -219,27 +228,34 @@ const MAX_DEPTH: u32 = 64;
 
 /// The end of the payload starting at `at`: a string by its quotes, an
 /// object or array by its brackets (matched by kind) and the quotes of the
-/// strings in it, anything else by [`skip_scalar`].
-fn skip_payload(b: &[u8], at: usize) -> Option<usize> {
+/// strings in it, anything else by [`skip_scalar`]. Also whether it is an
+/// object with the string `errorCode` directly inside.
+fn skip_payload(b: &[u8], at: usize) -> Option<(usize, bool)> {
     match b.get(at)? {
-        b'"' => skip_string(b, at),
+        b'"' => Some((skip_string(b, at)?, false)),
         b'{' | b'[' => skip_brackets(b, at),
-        _ => skip_scalar(b, at),
+        _ => Some((skip_scalar(b, at)?, false)),
     }
 }
 
 /// The end of the object or array starting at `at`, found by its brackets
 /// and quotes only; `None` if a bracket closes one of the other kind or the
-/// nesting is deeper than [`MAX_DEPTH`].
-fn skip_brackets(b: &[u8], at: usize) -> Option<usize> {
+/// nesting is deeper than [`MAX_DEPTH`]. Also whether it is an object with
+/// the string `errorCode` (a key or a value, unescaped) directly inside.
+fn skip_brackets(b: &[u8], at: usize) -> Option<(usize, bool)> {
     // One bit per open bracket, the innermost lowest: 1 for `{`, 0 for `[`.
     let mut braces = 0u64;
     let mut depth = 0;
+    let mut error_key = false;
     let mut i = at;
     loop {
         match b.get(i)? {
             b'"' => {
-                i = skip_string(b, i)?;
+                let end = skip_string(b, i)?;
+                if depth == 1 && braces == 1 && end - i == 11 && &b[i..end] == b"\"errorCode\"" {
+                    error_key = true;
+                }
+                i = end;
                 continue;
             }
             &open @ (b'{' | b'[') => {
@@ -256,7 +272,7 @@ fn skip_brackets(b: &[u8], at: usize) -> Option<usize> {
                 depth -= 1;
                 braces >>= 1;
                 if depth == 0 {
-                    return Some(i + 1);
+                    return Some((i + 1, error_key));
                 }
             }
             _ => {}

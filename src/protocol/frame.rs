@@ -49,6 +49,9 @@ pub enum Frame<P = Box<RawValue>> {
 pub struct FramePayload {
     frame: Utf8Bytes,
     range: Range<usize>,
+    /// The payload may carry an `errorCode` (see [`error_code`]): false
+    /// only when the envelope scan found no such key in it.
+    error_key: bool,
 }
 
 impl FramePayload {
@@ -66,6 +69,16 @@ impl FramePayload {
         FramePayload {
             frame: Utf8Bytes::from(self.get()),
             range: 0..len,
+            error_key: self.error_key,
+        }
+    }
+
+    /// [`error_code`] of this payload, without looking at it again when
+    /// the envelope scan saw no `errorCode` key in it.
+    pub(crate) fn error_code(&self) -> Result<Option<u32>, serde_json::Error> {
+        match self.error_key {
+            true => error_code(Some(self.get())),
+            false => Ok(None),
         }
     }
 }
@@ -124,6 +137,7 @@ impl Frame<FramePayload> {
             let payload = envelope.payload.map(|range| FramePayload {
                 frame: text.clone(),
                 range,
+                error_key: envelope.error_key,
             });
             return match envelope.kind {
                 1 => Ok(Frame::Request {
@@ -145,6 +159,7 @@ impl Frame<FramePayload> {
             FramePayload {
                 frame: text.clone(),
                 range: start..start + raw.get().len(),
+                error_key: true,
             }
         })
     }
@@ -417,7 +432,8 @@ mod tests {
     /// both give the same frame or the same error, unless the scan accepts
     /// a payload that is not valid JSON. Then the full parse rejects the
     /// frame, and with a valid payload in its place reads what the scan
-    /// read. Returns whether the scan accepted `text`.
+    /// read. A payload the scan saw no `errorCode` key in has no error
+    /// code. Returns whether the scan accepted `text`.
     fn assert_agreement(text: &str) -> bool {
         let full = summary(Frame::parse(text), |p| p.get());
         let shared = summary(Frame::parse_shared(&Utf8Bytes::from(text)), |p| p.get());
@@ -425,6 +441,10 @@ mod tests {
             assert_eq!(shared, full, "{text:?}");
             return false;
         };
+        if let (Some(payload), false) = (&envelope.payload, envelope.error_key) {
+            let code = error_code(Some(&text[payload.clone()]));
+            assert!(matches!(code, Ok(None)), "{text:?}: {code:?}");
+        }
         let bad_payload = envelope
             .payload
             .filter(|p| serde_json::from_str::<serde::de::IgnoredAny>(&text[p.clone()]).is_err());
@@ -488,6 +508,9 @@ mod tests {
         "\"\u{1}\"", "\"\\x\"", "{\"a\":1,}", "[1,]", "01", "1.", ".5", "+1", "-", "1e", "1e+",
         "NaN", "\"\\u12\"", "\"a\nb\"", "{:}", "[,]", "{\"a\" 1}", "{1:2}", "[1 2]",
         "{\"a\":1 \"b\":2}", "[\"\\q\"]", "{\"\\q\":1}", "{\"a\u{1}\":1}", "\u{a0}1",
+        "{\"errorCode\":304}", "{\"errorCode\":0,\"a\":[\"errorCode\"]}", "{\"errorCode\":\"x\"}",
+        "{\"b\":{\"errorCode\":1}}", "[{\"errorCode\":1}]", "{\"a\":\"errorCode\",\"errorCode\":2}",
+        "{\"errorCode\":1,\"errorCode\":2}", "{ \"errorCode\" : 203 }", "{\"error\\u0043ode\":1}",
     ];
 
     /// Keys, the plain first.
