@@ -42,7 +42,7 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// How long a clean close waits for the server's close reply.
 const CLOSE_LINGER: Duration = Duration::from_millis(500);
 
-/// What a caller's one-shot slot receives.
+/// What a request's entry in the table of [`Replies`] receives.
 #[derive(Debug)]
 pub(crate) enum Reply {
     /// The response payload (absent for a bare acknowledgement).
@@ -415,6 +415,8 @@ impl Inner {
         timeout: Duration,
     ) -> Result<Option<FramePayload>> {
         let deadline = deadline_after(timeout);
+        let early = self.replies.link_if(|_| true);
+        let early_leader = early.as_ref().and_then(|link| link.shared.try_lead());
         let (mut call, link, queued) = self
             .queue_when_linked(method, payload_json, false, deadline)
             .map_err(|e| match e {
@@ -425,7 +427,11 @@ impl Inner {
                 },
                 other => other,
             })?;
-        let leader = link.shared.try_lead();
+        let leader = match (&early, early_leader) {
+            (Some(early), Some(leader)) if early.generation == link.generation => Some(leader),
+            // Queued on another link than the one led (it changed meanwhile).
+            _ => link.shared.try_lead(),
+        };
         link.shared.send_queued(queued);
         call.wait_led(deadline, timeout, leader)
     }
@@ -853,18 +859,23 @@ impl Inner {
             log::error!("the client stops: {why}");
         }
         // The state first: whoever is woken below asks it why.
-        {
+        let published = {
             let mut status = lock(&self.status);
             status.state = ConnectionState::Closed;
-            status.link = None;
             if status.failure.is_none() {
                 status.failure = failure;
             }
             self.status_changed.notify_all();
-        }
+            status.link.take()
+        };
         // No call is queued from now on; those queued before fail.
-        self.replies.lock().link = None;
-        self.replies.fail_waiting(|_| true, || Reply::Closed);
+        let current = self.replies.lock().link.take();
+        if self.replies.fail_waiting(|_| true, || Reply::Closed) {
+            // A caller that leads waits on the socket, not parked.
+            if let Some(link) = current.or(published) {
+                link.shared.wake_leader();
+            }
+        }
         lock(&self.events_tx).take();
         // Waits for uploads to finish see the end now, not at their timeout.
         lock(&self.progress_watchers).clear();
@@ -1306,6 +1317,67 @@ impl Io {
 mod tests {
     use super::*;
     use crate::{Client, Event};
+
+    #[test]
+    fn a_caller_reading_the_socket_itself_learns_at_once_that_the_client_stopped() {
+        let emu = crate::emulator::Emulator::builder()
+            .user("bot", "pw", "Bot")
+            .start()
+            .unwrap();
+        let client = Client::builder(emu.url())
+            .credentials("bot", "pw")
+            .request_timeout(Duration::from_secs(30))
+            // Nothing else (a ping's answer) wakes the caller meanwhile.
+            .keepalive(None)
+            .idle_timeout(None)
+            .connect()
+            .unwrap();
+        emu.faults().delay_responses(Duration::from_secs(60));
+        let (tid_tx, tid_rx) = crossbeam_channel::bounded(1);
+        let caller = {
+            let client = client.clone();
+            std::thread::spawn(move || {
+                let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+                tid_tx
+                    .send(stat.split(' ').next().unwrap().to_string())
+                    .unwrap();
+                let started = Instant::now();
+                (client.get_chats(10, 1), started.elapsed())
+            })
+        };
+        // The caller leads the reads: it sleeps in its own epoll.
+        let tid = tid_rx.recv().unwrap();
+        let wchan = format!("/proc/self/task/{tid}/wchan");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        // (`do_epoll_wait` or `ep_poll`, by kernel version.)
+        let in_epoll = || {
+            let at = std::fs::read_to_string(&wchan).unwrap_or_default();
+            at.contains("epoll") || at == "ep_poll"
+        };
+        while !in_epoll() {
+            assert!(
+                Instant::now() < deadline,
+                "the caller never waited in epoll"
+            );
+            std::thread::yield_now();
+        }
+        let inner = client.inner().clone();
+        let crashed = std::thread::spawn(move || {
+            let _stops = StopsOnPanic(inner);
+            panic!("a bug");
+        })
+        .join();
+        assert!(crashed.is_err());
+        let (result, took) = caller.join().unwrap();
+        match result {
+            Err(Error::Connect(message)) => assert!(message.contains("panicked"), "{message}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            took < Duration::from_secs(5),
+            "not woken by the stop: {took:?}"
+        );
+    }
 
     #[test]
     fn a_panic_on_the_io_thread_ends_the_client_for_everyone() {
