@@ -1316,22 +1316,43 @@ impl Io {
 #[cfg(all(test, feature = "emulator"))]
 mod tests {
     use super::*;
-    use crate::{Client, Event};
+    use crate::{Client, ClientBuilder, Event};
 
-    #[test]
-    fn a_caller_reading_the_socket_itself_learns_at_once_that_the_client_stopped() {
+    /// An emulator with user `bot`, and a client logged in as `bot` with
+    /// the options `configure` adds.
+    fn logged_in(
+        configure: impl FnOnce(ClientBuilder) -> ClientBuilder,
+    ) -> (crate::emulator::Emulator, Client) {
         let emu = crate::emulator::Emulator::builder()
             .user("bot", "pw", "Bot")
             .start()
             .unwrap();
-        let client = Client::builder(emu.url())
-            .credentials("bot", "pw")
-            .request_timeout(Duration::from_secs(30))
-            // Nothing else (a ping's answer) wakes the caller meanwhile.
-            .keepalive(None)
-            .idle_timeout(None)
+        let client = configure(Client::builder(emu.url()).credentials("bot", "pw"))
             .connect()
             .unwrap();
+        (emu, client)
+    }
+
+    /// Ends `client` as a panic of its I/O thread does.
+    fn crash(client: &Client) {
+        let inner = client.inner().clone();
+        let crashed = std::thread::spawn(move || {
+            let _stops = StopsOnPanic(inner);
+            panic!("a bug");
+        })
+        .join();
+        assert!(crashed.is_err());
+    }
+
+    #[test]
+    fn a_caller_reading_the_socket_itself_learns_at_once_that_the_client_stopped() {
+        let (emu, client) = logged_in(|builder| {
+            builder
+                .request_timeout(Duration::from_secs(30))
+                // Nothing else (a ping's answer) wakes the caller meanwhile.
+                .keepalive(None)
+                .idle_timeout(None)
+        });
         emu.faults().delay_responses(Duration::from_secs(60));
         let (tid_tx, tid_rx) = crossbeam_channel::bounded(1);
         let caller = {
@@ -1361,13 +1382,7 @@ mod tests {
             );
             std::thread::yield_now();
         }
-        let inner = client.inner().clone();
-        let crashed = std::thread::spawn(move || {
-            let _stops = StopsOnPanic(inner);
-            panic!("a bug");
-        })
-        .join();
-        assert!(crashed.is_err());
+        crash(&client);
         let (result, took) = caller.join().unwrap();
         match result {
             Err(Error::Connect(message)) => assert!(message.contains("panicked"), "{message}"),
@@ -1381,22 +1396,9 @@ mod tests {
 
     #[test]
     fn a_panic_on_the_io_thread_ends_the_client_for_everyone() {
-        let emu = crate::emulator::Emulator::builder()
-            .user("bot", "pw", "Bot")
-            .start()
-            .unwrap();
-        let client = Client::builder(emu.url())
-            .credentials("bot", "pw")
-            .connect()
-            .unwrap();
+        let (_emu, client) = logged_in(|builder| builder);
         let events = client.events();
-        let inner = client.inner().clone();
-        let crashed = std::thread::spawn(move || {
-            let _stops = StopsOnPanic(inner);
-            panic!("a bug");
-        })
-        .join();
-        assert!(crashed.is_err());
+        crash(&client);
         let health = client.health();
         assert_eq!(health.state, ConnectionState::Closed);
         let why = health.failure.unwrap();
