@@ -102,8 +102,9 @@ pub(crate) struct Inner {
     status: Mutex<Status>,
     status_changed: Condvar,
     /// Requests in flight, their replies until taken, and the link new
-    /// requests go out on (set before `status` says connected, cleared
-    /// before it says otherwise).
+    /// requests go out on (set before `status` says connected; cleared when
+    /// the link is withdrawn, before `status` says so, and when the client
+    /// ends).
     replies: Replies<Reply, Arc<Link>>,
     shutdown: AtomicBool,
     user_id: Mutex<String>,
@@ -243,24 +244,26 @@ impl Call {
             return self.interpret(reply);
         }
         let link = self.link();
-        let leader = link.as_ref().and_then(|link| link.shared.try_lead());
-        self.wait_led(deadline, timeout, leader)
+        let lead = link
+            .as_ref()
+            .and_then(|link| Some((link, link.shared.try_lead()?)));
+        self.wait_led(deadline, timeout, lead)
     }
 
     /// [`wait`](Self::wait) until `deadline` (`timeout` is what the error
-    /// reports), leading the reads with `leader` if given and parking
-    /// otherwise.
+    /// reports), leading the reads of a link with its leader role if given
+    /// and parking otherwise.
     fn wait_led(
         &mut self,
         deadline: Instant,
         timeout: Duration,
-        leader: Option<Leader<'_>>,
+        lead: Option<(&Arc<Link>, Leader<'_>)>,
     ) -> Result<Option<FramePayload>> {
         let replies = &self.inner.replies;
         let id = self.id;
-        let reply = match leader {
-            Some(mut leader) => {
-                replies.set_leading(id);
+        let reply = match lead {
+            Some((link, mut leader)) => {
+                replies.set_leading(id, link.clone());
                 let led = leader.run(
                     deadline,
                     || replies.is_answered(id),
@@ -415,25 +418,35 @@ impl Inner {
         timeout: Duration,
     ) -> Result<Option<FramePayload>> {
         let deadline = deadline_after(timeout);
+        if self.shutdown.load(Ordering::Acquire) {
+            return Err(Error::Closed);
+        }
         let early = self.replies.link_if(|_| true);
-        let early_leader = early.as_ref().and_then(|link| link.shared.try_lead());
-        let (mut call, link, queued) = self
-            .queue_when_linked(method, payload_json, false, deadline)
-            .map_err(|e| match e {
-                // Timed out waiting for a connection: report this call's limit.
-                Error::Timeout { kind, .. } => Error::Timeout {
-                    kind,
-                    after: timeout,
-                },
-                other => other,
-            })?;
+        let mut early_leader = early.as_ref().and_then(|link| link.shared.try_lead());
+        let queued = match self.queue(method, payload_json, false) {
+            Ok(queued) => Ok(queued),
+            Err(method) => {
+                // No link now: wait for one without keeping the lead of
+                // one that is gone (its I/O thread reads its last answers).
+                early_leader = None;
+                self.queue_when_linked(method, payload_json, false, deadline)
+            }
+        };
+        let (mut call, link, queued) = queued.map_err(|e| match e {
+            // Timed out waiting for a connection: report this call's limit.
+            Error::Timeout { kind, .. } => Error::Timeout {
+                kind,
+                after: timeout,
+            },
+            other => other,
+        })?;
         let leader = match (&early, early_leader) {
             (Some(early), Some(leader)) if early.generation == link.generation => Some(leader),
             // Queued on another link than the one led (it changed meanwhile).
             _ => link.shared.try_lead(),
         };
         link.shared.send_queued(queued);
-        call.wait_led(deadline, timeout, leader)
+        call.wait_led(deadline, timeout, leader.map(|leader| (&link, leader)))
     }
 
     /// Queues a request on the current link, waiting for one until
@@ -618,7 +631,7 @@ impl Inner {
     /// [`Error::Closed`], the I/O thread is joined (bounded wait).
     pub(crate) fn close(&self) {
         self.shutdown.store(true, Ordering::Release);
-        let link = {
+        {
             let status = lock(&self.status);
             if let Some(link) = &status.link {
                 link.shared.wake();
@@ -627,15 +640,9 @@ impl Inner {
                 shared.wake();
             }
             self.status_changed.notify_all();
-            status.link.clone()
-        };
-        // Waiting callers fail now, not after the close handshake.
-        if self.replies.fail_waiting(|_| true, || Reply::Closed) {
-            // A caller that leads waits on the socket, not parked.
-            if let Some(link) = &link {
-                link.shared.wake_leader();
-            }
         }
+        // Waiting callers fail now, not after the close handshake.
+        self.fail_waiting(|_| true, || Reply::Closed);
         let thread = lock(&self.io_thread).take();
         if let Some((handle, done)) = thread {
             if handle.thread().id() == std::thread::current().id() {
@@ -859,26 +866,30 @@ impl Inner {
             log::error!("the client stops: {why}");
         }
         // The state first: whoever is woken below asks it why.
-        let published = {
+        {
             let mut status = lock(&self.status);
             status.state = ConnectionState::Closed;
+            status.link = None;
             if status.failure.is_none() {
                 status.failure = failure;
             }
             self.status_changed.notify_all();
-            status.link.take()
-        };
-        // No call is queued from now on; those queued before fail.
-        let current = self.replies.lock().link.take();
-        if self.replies.fail_waiting(|_| true, || Reply::Closed) {
-            // A caller that leads waits on the socket, not parked.
-            if let Some(link) = current.or(published) {
-                link.shared.wake_leader();
-            }
         }
+        // No call is queued from now on; those queued before fail.
+        self.replies.lock().link = None;
+        self.fail_waiting(|_| true, || Reply::Closed);
         lock(&self.events_tx).take();
         // Waits for uploads to finish see the end now, not at their timeout.
         lock(&self.progress_watchers).clear();
+    }
+
+    /// Fails the calls still waiting whose link `generation` `on_link`
+    /// accepts, with a reply made by `value`; a caller among them that
+    /// reads its link's socket itself is woken in its epoll.
+    fn fail_waiting(&self, on_link: impl Fn(u64) -> bool, value: impl Fn() -> Reply) {
+        for link in self.replies.fail_waiting(on_link, value) {
+            link.shared.wake_leader();
+        }
     }
 
     pub(crate) fn is_shutdown(&self) -> bool {
@@ -1242,10 +1253,7 @@ impl Io {
             }
         };
         self.inner
-            .replies
             .fail_waiting(|generation| generation == link.generation, reply);
-        // A caller that leads waits on the socket, not parked.
-        link.shared.wake_leader();
     }
 
     /// Reconnects with capped exponential backoff and jitter: waits
@@ -1316,15 +1324,16 @@ impl Io {
 #[cfg(all(test, feature = "emulator"))]
 mod tests {
     use super::*;
+    use crate::emulator::{Emulator, EmulatorBuilder};
     use crate::{Client, ClientBuilder, Event};
 
-    /// An emulator with user `bot`, and a client logged in as `bot` with
-    /// the options `configure` adds.
+    /// An emulator with user `bot` and the options `server` adds, and a
+    /// client logged in as `bot` with the options `configure` adds.
     fn logged_in(
+        server: impl FnOnce(EmulatorBuilder) -> EmulatorBuilder,
         configure: impl FnOnce(ClientBuilder) -> ClientBuilder,
-    ) -> (crate::emulator::Emulator, Client) {
-        let emu = crate::emulator::Emulator::builder()
-            .user("bot", "pw", "Bot")
+    ) -> (Emulator, Client) {
+        let emu = server(Emulator::builder().user("bot", "pw", "Bot"))
             .start()
             .unwrap();
         let client = configure(Client::builder(emu.url()).credentials("bot", "pw"))
@@ -1346,57 +1355,69 @@ mod tests {
 
     #[test]
     fn a_caller_reading_the_socket_itself_learns_at_once_that_the_client_stopped() {
-        let (emu, client) = logged_in(|builder| {
-            builder
-                .request_timeout(Duration::from_secs(30))
-                // Nothing else (a ping's answer) wakes the caller meanwhile.
-                .keepalive(None)
-                .idle_timeout(None)
-        });
-        emu.faults().delay_responses(Duration::from_secs(60));
-        let (tid_tx, tid_rx) = crossbeam_channel::bounded(1);
-        let caller = {
-            let client = client.clone();
-            std::thread::spawn(move || {
-                let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
-                tid_tx
-                    .send(stat.split(' ').next().unwrap().to_string())
-                    .unwrap();
-                let started = Instant::now();
-                (client.get_chats(10, 1), started.elapsed())
-            })
-        };
-        // The caller leads the reads: it sleeps in its own epoll.
-        let tid = tid_rx.recv().unwrap();
-        let wchan = format!("/proc/self/task/{tid}/wchan");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        // (`do_epoll_wait` or `ep_poll`, by kernel version.)
-        let in_epoll = || {
-            let at = std::fs::read_to_string(&wchan).unwrap_or_default();
-            at.contains("epoll") || at == "ep_poll"
-        };
-        while !in_epoll() {
-            assert!(
-                Instant::now() < deadline,
-                "the caller never waited in epoll"
+        // Also when its link was withdrawn before (a session no longer
+        // authorized): the link is then in neither the table nor `status`.
+        for withdrawn in [false, true] {
+            // Nothing else (a ping, or its answer) wakes the caller.
+            let (emu, client) = logged_in(
+                |server| server.ping_interval(Duration::from_secs(3600)),
+                |builder| {
+                    builder
+                        .request_timeout(Duration::from_secs(30))
+                        .keepalive(None)
+                        .idle_timeout(None)
+                },
             );
-            std::thread::yield_now();
+            emu.faults().delay_responses(Duration::from_secs(60));
+            let (tid_tx, tid_rx) = crossbeam_channel::bounded(1);
+            let caller = {
+                let client = client.clone();
+                std::thread::spawn(move || {
+                    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+                    tid_tx
+                        .send(stat.split(' ').next().unwrap().to_string())
+                        .unwrap();
+                    let started = Instant::now();
+                    (client.get_chats(10, 1), started.elapsed())
+                })
+            };
+            // The caller leads the reads: it sleeps in its own epoll
+            // (`do_epoll_wait` or `ep_poll`, by kernel version).
+            let wchan = format!("/proc/self/task/{}/wchan", tid_rx.recv().unwrap());
+            let in_epoll = || {
+                let at = std::fs::read_to_string(&wchan).unwrap_or_default();
+                at.contains("epoll") || at == "ep_poll"
+            };
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !in_epoll() {
+                assert!(
+                    Instant::now() < deadline,
+                    "the caller never waited in epoll"
+                );
+                std::thread::yield_now();
+            }
+            if withdrawn {
+                let inner = client.inner();
+                inner.retire(&inner.replies.link_if(|_| true).unwrap());
+            }
+            crash(&client);
+            let (result, took) = caller.join().unwrap();
+            match result {
+                Err(Error::Connect(message)) => {
+                    assert!(message.contains("panicked"), "{message}")
+                }
+                other => panic!("{other:?}"),
+            }
+            assert!(
+                took < Duration::from_secs(2),
+                "withdrawn: {withdrawn}; not woken by the stop: {took:?}"
+            );
         }
-        crash(&client);
-        let (result, took) = caller.join().unwrap();
-        match result {
-            Err(Error::Connect(message)) => assert!(message.contains("panicked"), "{message}"),
-            other => panic!("{other:?}"),
-        }
-        assert!(
-            took < Duration::from_secs(5),
-            "not woken by the stop: {took:?}"
-        );
     }
 
     #[test]
     fn a_panic_on_the_io_thread_ends_the_client_for_everyone() {
-        let (_emu, client) = logged_in(|builder| builder);
+        let (_emu, client) = logged_in(|server| server, |builder| builder);
         let events = client.events();
         crash(&client);
         let health = client.health();

@@ -9,8 +9,9 @@
 //! counts and a second lock per reply; with the link in this table too,
 //! queuing and answering a pipelined request takes 0.03 µs less.)
 //! A caller that must wait either parks (its entry names its thread, which
-//! filling the entry unparks) or leads the socket's reads (its entry says
-//! so, and whoever fills it from another thread wakes the leader's epoll).
+//! filling the entry unparks) or leads the socket's reads (its entry names
+//! the link it reads, and whoever fills it from another thread wakes the
+//! leader's epoll on that link).
 
 use crate::transport::socket::lock;
 use std::collections::{hash_map, HashMap};
@@ -27,35 +28,36 @@ pub(crate) struct Replies<T, L> {
 
 /// The entries, under the table's lock.
 pub(crate) struct Table<T, L> {
-    entries: HashMap<u64, Entry<T>, BuildHasherDefault<IdHasher>>,
+    entries: HashMap<u64, Entry<T, L>, BuildHasherDefault<IdHasher>>,
     /// Entries whose reply has not arrived.
     unanswered: usize,
     /// Where new requests go out (`None`: wait for a link).
     pub(crate) link: Option<L>,
 }
 
-struct Entry<T> {
+struct Entry<T, L> {
     /// The link the request went out on.
     generation: u64,
-    state: State<T>,
+    state: State<T, L>,
 }
 
-enum State<T> {
+enum State<T, L> {
     /// No reply yet; how the caller waits for it.
-    Waiting(Waiter),
+    Waiting(Waiter<L>),
     /// The reply, not taken yet.
     Answered(T),
 }
 
 /// How a caller waits for its reply.
-enum Waiter {
+enum Waiter<L> {
     /// Not waiting (yet).
     None,
     /// Parked: unpark it.
     Parked(Thread),
-    /// Reading the socket itself, asleep in its own epoll: whoever fills
-    /// the entry from another thread must interrupt that wait.
-    Leading,
+    /// Reading the socket of this link itself, asleep in its own epoll:
+    /// whoever fills the entry from another thread must interrupt that
+    /// wait.
+    Leading(L),
 }
 
 /// What [`Replies::fill`] did.
@@ -166,14 +168,15 @@ impl<T, L> Replies<T, L> {
 
     /// Delivers a reply made by `value` to every request still waiting
     /// whose link `generation` is accepted by `on_link` (a connection lost,
-    /// or the client closed). Whether one of them leads the reads (its epoll
-    /// must be woken).
+    /// or the client closed), and unparks the parked callers. Returns the
+    /// links whose reads a caller among them leads: their leader's epoll
+    /// must be woken.
     pub(crate) fn fail_waiting(
         &self,
         on_link: impl Fn(u64) -> bool,
         value: impl Fn() -> T,
-    ) -> bool {
-        let waiters: Vec<Waiter> = {
+    ) -> Vec<L> {
+        let waiters: Vec<Waiter<L>> = {
             let mut table = self.lock();
             let mut waiters = Vec::new();
             for entry in table.entries.values_mut() {
@@ -188,12 +191,16 @@ impl<T, L> Replies<T, L> {
             table.unanswered -= waiters.len();
             waiters
         };
-        // Every waiter is woken, whoever leads.
-        let mut leads = false;
-        for waiter in waiters {
-            leads |= wake(waiter) == Filled::ToLeader;
-        }
-        leads
+        waiters
+            .into_iter()
+            .filter_map(|waiter| match waiter {
+                Waiter::Leading(link) => Some(link),
+                parked => {
+                    wake(parked);
+                    None
+                }
+            })
+            .collect()
     }
 
     /// Whether the reply to `id` arrived and was not taken yet.
@@ -212,16 +219,16 @@ impl<T, L> Replies<T, L> {
         take_answered(&mut self.lock(), id)
     }
 
-    /// Marks the caller of `id` as leading the socket's reads (waiting in
-    /// its epoll rather than parked). Must be set before the leader's first
-    /// check of [`is_answered`](Self::is_answered).
-    pub(crate) fn set_leading(&self, id: u64) {
+    /// Marks the caller of `id` as leading the reads of `link` (waiting
+    /// in its epoll rather than parked). Must be set before the leader's
+    /// first check of [`is_answered`](Self::is_answered).
+    pub(crate) fn set_leading(&self, id: u64, link: L) {
         if let Some(Entry {
             state: State::Waiting(waiter),
             ..
         }) = self.lock().entries.get_mut(&id)
         {
-            *waiter = Waiter::Leading;
+            *waiter = Waiter::Leading(link);
         }
     }
 
@@ -293,13 +300,13 @@ fn take_answered<T, L>(table: &mut Table<T, L>, id: u64) -> Option<T> {
 
 /// Wakes a caller whose reply was delivered, if it is parked; says whether
 /// it leads instead.
-fn wake(waiter: Waiter) -> Filled {
+fn wake<L>(waiter: Waiter<L>) -> Filled {
     match waiter {
         Waiter::Parked(thread) => {
             thread.unpark();
             Filled::Delivered
         }
-        Waiter::Leading => Filled::ToLeader,
+        Waiter::Leading(_) => Filled::ToLeader,
         Waiter::None => Filled::Delivered,
     }
 }
@@ -353,7 +360,7 @@ mod tests {
             None
         );
         assert!(start.elapsed() >= Duration::from_millis(30));
-        replies.set_leading(1);
+        replies.set_leading(1, ());
         assert!(!replies.is_answered(1));
         assert_eq!(replies.fill(1, 1), Filled::ToLeader);
         assert!(replies.is_answered(1));
@@ -364,7 +371,7 @@ mod tests {
 
     #[test]
     fn failing_a_link_answers_only_its_waiting_requests() {
-        let replies: Replies<&str, ()> = Replies::new();
+        let replies: Replies<&str, &str> = Replies::new();
         {
             let mut table = replies.lock();
             table.insert(1, 0);
@@ -373,13 +380,17 @@ mod tests {
             assert!(table.any_unanswered());
         }
         replies.fill(1, "answer");
-        replies.set_leading(2);
-        assert!(replies.fail_waiting(|g| g == 0, || "lost"), "2 leads");
+        replies.set_leading(2, "link 0");
+        assert_eq!(
+            replies.fail_waiting(|g| g == 0, || "lost"),
+            ["link 0"],
+            "2 leads the reads of link 0"
+        );
         assert_eq!(replies.unanswered(), 1);
         assert_eq!(replies.take(1), Some("answer"), "an answer stays");
         assert_eq!(replies.take(2), Some("lost"));
         assert_eq!(replies.take(3), None, "another link's call waits on");
-        assert!(!replies.fail_waiting(|_| true, || "closed"));
+        assert!(replies.fail_waiting(|_| true, || "closed").is_empty());
         assert_eq!(replies.abandon(3), Some("closed"));
         assert!(!replies.lock().any_unanswered());
     }
