@@ -55,7 +55,7 @@
 //! | + payloads left in their frame, requests encoded into one outbox buffer, batches written once per wake, short reads count as drained, envelope scanned rather than parsed | 0.80-0.92x | 2.4-2.6x | 0.42-0.51x of corked raw (3.2-4.3x raw flushing each request) |
 //! | + batches written on a 1 ms clock once the I/O thread is woken for one (a tenth of the wake-ups, 40% fewer `write`s) | | | +40% over the row above in paired runs |
 //! | + a 16 KiB read-ahead under tungstenite ([`Stream`]; 16,000 `recv`s per million pipelined calls instead of 86,000) | | | +8% over the row above in paired runs (another VM) |
-//! | + batches of up to 128 requests instead of 64, replies kept in the table of requests (no per-request slot), one lock to queue a request, the envelope's compact start read directly, no `errorCode` search in payloads without the key | 1.27-1.44x | 6.6-7.5x | 0.50-0.55x of corked raw (the calling thread at about 0.82 µs of CPU a call instead of 0.98, same VM) |
+//! | + batches of up to 128 requests instead of 64, replies kept in the table of requests (no per-request slot), one lock to queue a request, the envelope's compact start read directly, no `errorCode` search in payloads without the key | 1.27-1.44x | 6.6-7.5x | 0.50-0.56x of corked raw (the calling thread at about 0.82 µs of CPU a call instead of 0.98, same VM) |
 //!
 //! What bounds it now: a blocking call makes three syscalls where the bare
 //! socket makes two (`epoll_wait` instead of a blocking `recv`). With many
