@@ -1,6 +1,7 @@
 //! The table of requests in flight: each request's entry holds its reply
 //! once it arrives, until the caller takes it. The table also holds the
-//! link new requests go out on, so that queuing a request takes one lock.
+//! link new requests go out on, so that finding the link and registering a
+//! request take one lock.
 //!
 //! Whoever reads a response fills its entry under the table's lock, and the
 //! caller takes the reply out under the same lock: a request costs no
