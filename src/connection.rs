@@ -422,31 +422,40 @@ impl Inner {
             return Err(Error::Closed);
         }
         let early = self.replies.link_if(|_| true);
-        let mut early_leader = early.as_ref().and_then(|link| link.shared.try_lead());
-        let queued = match self.queue(method, payload_json, false) {
-            Ok(queued) => Ok(queued),
-            Err(method) => {
-                // No link now: wait for one without keeping the lead of
-                // one that is gone (its I/O thread reads its last answers).
-                early_leader = None;
-                self.queue_when_linked(method, payload_json, false, deadline)
+        let early_leader = early.as_ref().and_then(|link| link.shared.try_lead());
+        match self.queue(method, payload_json, false) {
+            Ok((call, link, queued)) => {
+                let leader = match (&early, early_leader) {
+                    (Some(early), Some(leader)) if early.generation == link.generation => {
+                        Some(leader)
+                    }
+                    // Queued on another link than the one led (it changed
+                    // meanwhile).
+                    _ => link.shared.try_lead(),
+                };
+                send_and_wait(call, &link, queued, leader, deadline, timeout)
             }
-        };
-        let (mut call, link, queued) = queued.map_err(|e| match e {
-            // Timed out waiting for a connection: report this call's limit.
-            Error::Timeout { kind, .. } => Error::Timeout {
-                kind,
-                after: timeout,
-            },
-            other => other,
-        })?;
-        let leader = match (&early, early_leader) {
-            (Some(early), Some(leader)) if early.generation == link.generation => Some(leader),
-            // Queued on another link than the one led (it changed meanwhile).
-            _ => link.shared.try_lead(),
-        };
-        link.shared.send_queued(queued);
-        call.wait_led(deadline, timeout, leader.map(|leader| (&link, leader)))
+            Err(method) => {
+                // No link now: wait for one without keeping the lead of one
+                // that is gone (its I/O thread reads its last answers), or
+                // the link itself.
+                drop(early_leader);
+                drop(early);
+                let (call, link, queued) = self
+                    .queue_when_linked(method, payload_json, false, deadline)
+                    .map_err(|e| match e {
+                        // Timed out waiting for a connection: report this
+                        // call's limit.
+                        Error::Timeout { kind, .. } => Error::Timeout {
+                            kind,
+                            after: timeout,
+                        },
+                        other => other,
+                    })?;
+                let leader = link.shared.try_lead();
+                send_and_wait(call, &link, queued, leader, deadline, timeout)
+            }
+        }
     }
 
     /// Queues a request on the current link, waiting for one until
@@ -955,6 +964,20 @@ impl Inner {
         *lock(&self.token) = Some(token.clone());
         Ok(token)
     }
+}
+
+/// Sends a request queued on `link` on its way, then waits for its
+/// response, leading the link's reads with `leader` if given.
+fn send_and_wait(
+    mut call: Call,
+    link: &Arc<Link>,
+    queued: Queued,
+    leader: Option<Leader<'_>>,
+    deadline: Instant,
+    timeout: Duration,
+) -> Result<Option<FramePayload>> {
+    link.shared.send_queued(queued);
+    call.wait_led(deadline, timeout, leader.map(|leader| (link, leader)))
 }
 
 /// Whether a request's error code means the session lost its authorization.

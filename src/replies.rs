@@ -10,9 +10,10 @@
 //! counts and a second lock per reply; with the link in this table too,
 //! queuing and answering a pipelined request takes 0.03 µs less.)
 //! A caller that must wait either parks (its entry names its thread, which
-//! filling the entry unparks) or leads the socket's reads (its entry names
-//! the link it reads, and whoever fills it from another thread wakes the
-//! leader's epoll on that link).
+//! filling the entry unparks) or leads the socket's reads. Then its entry
+//! says so: a thread that fills it while reading the same socket wakes the
+//! leader's epoll, and whoever fails it (a lost link, the client closed)
+//! wakes the leader of the link the entry names.
 
 use crate::transport::socket::lock;
 use std::collections::{hash_map, HashMap};
