@@ -244,25 +244,25 @@ impl Call {
             return self.interpret(reply);
         }
         let link = self.link();
-        let lead = link
-            .as_ref()
-            .and_then(|link| Some((link, link.shared.try_lead()?)));
-        self.wait_led(deadline, timeout, lead)
+        let leader = link.as_ref().and_then(|link| link.shared.try_lead());
+        self.wait_led(deadline, timeout, link.as_ref(), leader)
     }
 
     /// [`wait`](Self::wait) until `deadline` (`timeout` is what the error
-    /// reports), leading the reads of a link with its leader role if given
-    /// and parking otherwise.
+    /// reports) for a request sent on `link` (`None`: a link no longer
+    /// current), leading its reads with `leader` if given and parking
+    /// otherwise.
     fn wait_led(
         &mut self,
         deadline: Instant,
         timeout: Duration,
-        lead: Option<(&Arc<Link>, Leader<'_>)>,
+        link: Option<&Arc<Link>>,
+        leader: Option<Leader<'_>>,
     ) -> Result<Option<FramePayload>> {
         let replies = &self.inner.replies;
         let id = self.id;
-        let reply = match lead {
-            Some((link, mut leader)) => {
+        let reply = match (link, leader) {
+            (Some(link), Some(mut leader)) => {
                 replies.set_leading(id, link.clone());
                 let led = leader.run(
                     deadline,
@@ -277,16 +277,14 @@ impl Call {
                     (None, Led::Done | Led::TimedOut) => None,
                 }
             }
-            None => match self.link() {
-                Some(link) => {
-                    link.shared.park();
-                    let reply = replies.wait_until(id, deadline);
-                    link.shared.unpark();
-                    reply
-                }
-                // Ended: its calls were failed already.
-                None => replies.wait_until(id, deadline),
-            },
+            (Some(link), None) => {
+                link.shared.park();
+                let reply = replies.wait_until(id, deadline);
+                link.shared.unpark();
+                reply
+            }
+            // Ended: its calls were failed already.
+            (None, _) => replies.wait_until(id, deadline),
         };
         // Without a reply, the entry is abandoned; one that raced in still
         // counts.
@@ -977,7 +975,7 @@ fn send_and_wait(
     timeout: Duration,
 ) -> Result<Option<FramePayload>> {
     link.shared.send_queued(queued);
-    call.wait_led(deadline, timeout, leader.map(|leader| (link, leader)))
+    call.wait_led(deadline, timeout, Some(link), leader)
 }
 
 /// Whether a request's error code means the session lost its authorization.
